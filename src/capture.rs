@@ -1,0 +1,255 @@
+//! `PageCapture`: everything the browser visit recorded about one page, as plain
+//! data. Checks judge captures and never touch the browser.
+
+use crate::finding::Evidence;
+use crate::jsvalue::JsValue;
+use serde::{Deserialize, Serialize};
+
+/// A script position as the recorder read it off the stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// Script URL; the document URL for inline scripts.
+    pub script: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl Location {
+    /// As finding evidence.
+    pub fn evidence(&self) -> Evidence {
+        Evidence {
+            script: self.script.clone(),
+            line: self.line,
+            column: Some(self.column),
+        }
+    }
+}
+
+/// Evidence from an optional location.
+pub fn evidence_of(location: &Option<Location>) -> Option<Evidence> {
+    location.as_ref().map(Location::evidence)
+}
+
+/// What kind of value was assigned to `window.InsiderQueue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueKind {
+    /// `undefined`.
+    Undefined,
+    /// `null` or another primitive.
+    Primitive,
+    /// An array.
+    Array,
+    /// A non-array object with a `push` method (a queue object).
+    QueueObject,
+    /// Any other object.
+    Other,
+}
+
+/// One thing the recorder saw, in execution order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// An assignment to `window.InsiderQueue`.
+    Assign {
+        /// Sequence number (execution order).
+        seq: u64,
+        /// Milliseconds since navigation start.
+        t: f64,
+        /// Who assigned.
+        location: Option<Location>,
+        /// The same object was assigned again (`Q = Q || []` when Q exists).
+        same: bool,
+        /// Kind of the new value.
+        value_kind: QueueKind,
+        /// A queue existed before.
+        prev_exists: bool,
+        /// Entries the previous queue held.
+        prev_len: u32,
+        /// The SDK had replaced the previous queue's `push`.
+        prev_taken_over: bool,
+    },
+    /// A push onto a queue (one event per pushed argument).
+    Push {
+        /// Sequence number.
+        seq: u64,
+        /// Milliseconds since navigation start.
+        t: f64,
+        /// Who pushed.
+        location: Option<Location>,
+        /// Which queue object (1 = the first one assigned).
+        queue: u32,
+        /// The SDK had taken that queue over when the push happened.
+        taken_over: bool,
+        /// The pushed value, copied.
+        value: JsValue,
+    },
+    /// The SDK (or anyone) replaced a queue's `push`.
+    Takeover {
+        /// Sequence number.
+        seq: u64,
+        /// Milliseconds since navigation start.
+        t: f64,
+        /// Who replaced it.
+        location: Option<Location>,
+        /// Which queue object.
+        queue: u32,
+    },
+    /// `window.InsiderQueue` was read while it did not exist.
+    AbsentRead {
+        /// Sequence number of the first such read at this location.
+        seq: u64,
+        /// Milliseconds since navigation start.
+        t: f64,
+        /// Where it was read.
+        location: Option<Location>,
+        /// How many reads at this location.
+        count: u32,
+        /// Script source from the reading position on (filled in by the visit).
+        #[serde(default)]
+        source: Option<String>,
+    },
+    /// An uncaught error or unhandled rejection.
+    PageError {
+        /// Sequence number.
+        seq: u64,
+        /// Milliseconds since navigation start.
+        t: f64,
+        /// Where it was thrown.
+        location: Option<Location>,
+        /// The error message.
+        message: String,
+    },
+    /// A same-document navigation (`history.pushState`, `popstate`, `hashchange`).
+    Route {
+        /// Sequence number.
+        seq: u64,
+        /// Milliseconds since navigation start.
+        t: f64,
+        /// The new URL.
+        url: String,
+        /// The path changed, so this begins a new page view.
+        new_view: bool,
+    },
+    /// An assignment to the legacy `window.insider_object`.
+    LegacyObject {
+        /// Sequence number.
+        seq: u64,
+        /// Milliseconds since navigation start.
+        t: f64,
+        /// Who assigned.
+        location: Option<Location>,
+    },
+}
+
+impl Event {
+    /// The sequence number.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Event::Assign { seq, .. }
+            | Event::Push { seq, .. }
+            | Event::Takeover { seq, .. }
+            | Event::AbsentRead { seq, .. }
+            | Event::PageError { seq, .. }
+            | Event::Route { seq, .. }
+            | Event::LegacyObject { seq, .. } => *seq,
+        }
+    }
+}
+
+/// The result of evaluating the read-back expression after settling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ReadBack {
+    /// It returned this value.
+    Value {
+        /// The returned value.
+        value: JsValue,
+    },
+    /// It threw.
+    Threw {
+        /// The error text.
+        message: String,
+    },
+}
+
+/// A dialog the page opened (dismissed by the tool).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dialog {
+    /// `alert`, `confirm`, `prompt` or `beforeunload`.
+    pub kind: String,
+    /// The dialog text.
+    pub message: String,
+}
+
+/// Why a page could not be audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreachable {
+    /// What went wrong, for the finding's message.
+    pub reason: String,
+}
+
+/// Everything recorded about one page visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageCapture {
+    /// The URL asked for.
+    pub url: String,
+    /// The URL the page ended on (after redirects and route changes).
+    pub final_url: Option<String>,
+    /// HTTP status of the main document.
+    pub status: Option<u16>,
+    /// Milliseconds from navigation to the load event.
+    pub load_ms: Option<u64>,
+    /// Set when the page could not be audited.
+    pub unreachable: Option<Unreachable>,
+    /// Recorder events in execution order.
+    pub events: Vec<Event>,
+    /// Events the recorder dropped past its bound.
+    pub events_dropped: u64,
+    /// The read-back expression's result after settling.
+    pub readback: Option<ReadBack>,
+    /// `window.Insider` existed after settling.
+    pub sdk_present: bool,
+    /// Requests for the SDK tag (`ins.js`) during this page view.
+    pub sdk_requests: Vec<String>,
+    /// Dialogs the page opened.
+    pub dialogs: Vec<Dialog>,
+    /// Pushes with `seq` at or above this count as logged in (`None`: every push
+    /// on the page has the page's own session state).
+    pub logged_in_from_seq: Option<u64>,
+}
+
+impl PageCapture {
+    /// A capture of a page that could not be audited.
+    pub fn unreachable(url: &str, reason: impl Into<String>) -> Self {
+        PageCapture {
+            url: url.to_string(),
+            final_url: None,
+            status: None,
+            load_ms: None,
+            unreachable: Some(Unreachable {
+                reason: reason.into(),
+            }),
+            events: Vec::new(),
+            events_dropped: 0,
+            readback: None,
+            sdk_present: false,
+            sdk_requests: Vec::new(),
+            dialogs: Vec::new(),
+            logged_in_from_seq: None,
+        }
+    }
+
+    /// A loaded page with no recorder events (tests build on it).
+    pub fn loaded(url: &str) -> Self {
+        PageCapture {
+            final_url: Some(url.to_string()),
+            status: Some(200),
+            load_ms: Some(0),
+            unreachable: None,
+            ..PageCapture::unreachable(url, "")
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! Checks: pure functions from a captured page to findings, one rule each.
+//!
+//! `judge` runs every page rule over one capture. Nothing here touches the browser,
+//! so every rule is tested on canned captures.
+
+mod attributes;
+mod login;
+mod order;
+mod queue;
+mod sdk;
+mod user;
+
+use crate::capture::{Event, Location, PageCapture};
+use crate::expect::Expectations;
+use crate::finding::Finding;
+use crate::jsvalue::JsValue;
+use crate::rules::Rule;
+
+/// Whether anyone is signed in on a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Session {
+    /// Nobody is signed in (`check`, before a login, after a logout).
+    #[default]
+    LoggedOut,
+    /// The test user is signed in.
+    LoggedIn,
+}
+
+/// What the checks need to know besides the capture.
+#[derive(Debug, Clone, Default)]
+pub struct PageContext {
+    /// The page's session state.
+    pub session: Session,
+    /// The scenario's expectations.
+    pub expect: Expectations,
+}
+
+/// One push onto the queue, with what the checks derive from it.
+#[derive(Debug, Clone)]
+pub struct Push<'a> {
+    /// Sequence number.
+    pub seq: u64,
+    /// Which page view of the document (0 = the first; a route change starts a new one).
+    pub view: usize,
+    /// Who pushed.
+    pub location: &'a Option<Location>,
+    /// The pushed value.
+    pub value: &'a JsValue,
+    /// The push's `type`, when it is a string.
+    pub push_type: Option<&'a str>,
+    /// Counts as logged in.
+    pub logged_in: bool,
+}
+
+impl Push<'_> {
+    /// A `{type: 'user'}` push, well-formed or not.
+    pub fn is_user(&self) -> bool {
+        self.push_type == Some("user")
+    }
+
+    /// An `{type: 'init'}` push.
+    pub fn is_init(&self) -> bool {
+        self.push_type == Some("init")
+    }
+
+    /// The `value` of a well-formed user push.
+    pub fn user_value(&self) -> Option<&JsValue> {
+        if !self.is_user() {
+            return None;
+        }
+        self.value
+            .get("value")
+            .filter(|v| v.as_plain_object().is_some())
+    }
+}
+
+/// A capture with its context and the pushes in order: what a rule looks at.
+pub struct Subject<'a> {
+    /// The capture.
+    pub capture: &'a PageCapture,
+    /// The context.
+    pub context: &'a PageContext,
+    /// Every push, in execution order.
+    pub pushes: Vec<Push<'a>>,
+}
+
+impl<'a> Subject<'a> {
+    /// Derives the pushes of a capture.
+    pub fn new(capture: &'a PageCapture, context: &'a PageContext) -> Self {
+        let mut view = 0;
+        let mut pushes = Vec::new();
+        let logged_in_from = capture.logged_in_from_seq.unwrap_or(0);
+        for event in &capture.events {
+            match event {
+                Event::Route { new_view: true, .. } => view += 1,
+                Event::Push {
+                    seq,
+                    location,
+                    value,
+                    ..
+                } => pushes.push(Push {
+                    seq: *seq,
+                    view,
+                    location,
+                    value,
+                    push_type: value.get("type").and_then(JsValue::as_str),
+                    logged_in: context.session == Session::LoggedIn && *seq >= logged_in_from,
+                }),
+                _ => {}
+            }
+        }
+        Subject {
+            capture,
+            context,
+            pushes,
+        }
+    }
+
+    /// The user pushes (well-formed or not).
+    pub fn user_pushes(&self) -> impl Iterator<Item = &Push<'a>> {
+        self.pushes.iter().filter(|p| p.is_user())
+    }
+
+    /// Well-formed user pushes with their value.
+    pub fn user_values(&self) -> impl Iterator<Item = (&Push<'a>, &'a JsValue)> {
+        self.pushes.iter().filter_map(|p| {
+            if !p.is_user() {
+                return None;
+            }
+            let value: &'a JsValue = p.value.get("value")?;
+            value.as_plain_object().map(|_| (p, value))
+        })
+    }
+
+    /// Whether the page created the queue (an array or a queue object).
+    pub fn queue_created(&self) -> bool {
+        self.capture.events.iter().any(|e| {
+            matches!(
+                e,
+                Event::Assign {
+                    value_kind: crate::capture::QueueKind::Array
+                        | crate::capture::QueueKind::QueueObject,
+                    ..
+                }
+            )
+        })
+    }
+}
+
+/// A page rule: one rule id, one pure function.
+pub struct PageCheck {
+    /// The rule it judges.
+    pub rule: Rule,
+    /// The judgement.
+    pub run: fn(&Subject) -> Vec<Finding>,
+}
+
+/// Every page rule, in report order.
+pub const PAGE_CHECKS: &[PageCheck] = &[
+    PageCheck {
+        rule: Rule::QueueMissing,
+        run: queue::queue_missing,
+    },
+    PageCheck {
+        rule: Rule::QueueClobbered,
+        run: queue::queue_clobbered,
+    },
+    PageCheck {
+        rule: Rule::PushBeforeInit,
+        run: order::push_before_init,
+    },
+    PageCheck {
+        rule: Rule::UserPushMissing,
+        run: user::user_push_missing,
+    },
+    PageCheck {
+        rule: Rule::UserPushMalformed,
+        run: user::user_push_malformed,
+    },
+    PageCheck {
+        rule: Rule::UserNotReturned,
+        run: user::user_not_returned,
+    },
+    PageCheck {
+        rule: Rule::AttrEmpty,
+        run: attributes::attr_empty,
+    },
+    PageCheck {
+        rule: Rule::AttrType,
+        run: attributes::attr_type,
+    },
+    PageCheck {
+        rule: Rule::AttrFormat,
+        run: attributes::attr_format,
+    },
+    PageCheck {
+        rule: Rule::PhoneInvalid,
+        run: attributes::phone_invalid,
+    },
+    PageCheck {
+        rule: Rule::AttrUnknown,
+        run: attributes::attr_unknown,
+    },
+    PageCheck {
+        rule: Rule::LoginIncomplete,
+        run: login::login_incomplete,
+    },
+    PageCheck {
+        rule: Rule::ExpectMismatch,
+        run: login::expect_mismatch,
+    },
+    PageCheck {
+        rule: Rule::WhatsappOptinOff,
+        run: login::whatsapp_optin_off,
+    },
+    PageCheck {
+        rule: Rule::GdprMissing,
+        run: attributes::gdpr_missing,
+    },
+    PageCheck {
+        rule: Rule::AnonymousIdentity,
+        run: attributes::anonymous_identity,
+    },
+    PageCheck {
+        rule: Rule::SdkNotLoaded,
+        run: sdk::sdk_not_loaded,
+    },
+    PageCheck {
+        rule: Rule::SdkLoadedTwice,
+        run: sdk::sdk_loaded_twice,
+    },
+    PageCheck {
+        rule: Rule::UserAfterInit,
+        run: sdk::user_after_init,
+    },
+    PageCheck {
+        rule: Rule::InitMissing,
+        run: sdk::init_missing,
+    },
+    PageCheck {
+        rule: Rule::InitRepeated,
+        run: sdk::init_repeated,
+    },
+    PageCheck {
+        rule: Rule::PushTypeUnknown,
+        run: sdk::push_type_unknown,
+    },
+    PageCheck {
+        rule: Rule::MixedIntegration,
+        run: sdk::mixed_integration,
+    },
+];
+
+/// Judges one page: every page rule, or `page-unreachable` alone.
+pub fn judge(capture: &PageCapture, context: &PageContext) -> Vec<Finding> {
+    if let Some(unreachable) = &capture.unreachable {
+        return vec![Finding::new(
+            Rule::PageUnreachable,
+            format!(
+                "{} could not be audited: {}",
+                capture.url, unreachable.reason
+            ),
+        )];
+    }
+    let subject = Subject::new(capture, context);
+    let mut findings: Vec<Finding> = Vec::new();
+    for check in PAGE_CHECKS {
+        for finding in (check.run)(&subject) {
+            debug_assert_eq!(finding.rule, check.rule);
+            // The same template code pushing twice is one mistake, reported once.
+            if !findings.contains(&finding) {
+                findings.push(finding);
+            }
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Canned captures for the rule tests.
+    use super::*;
+    use crate::capture::QueueKind;
+    use serde_json::Value as Json;
+
+    /// Builds a capture event by event.
+    pub struct Canned {
+        pub capture: PageCapture,
+        seq: u64,
+    }
+
+    pub fn loc(line: u32) -> Option<Location> {
+        Some(Location {
+            script: "http://shop.test/app.js".into(),
+            line,
+            column: 1,
+        })
+    }
+
+    impl Canned {
+        pub fn page() -> Self {
+            let mut capture = PageCapture::loaded("http://shop.test/");
+            capture.sdk_present = true;
+            Canned { capture, seq: 0 }
+        }
+
+        fn next(&mut self) -> u64 {
+            self.seq += 1;
+            self.seq
+        }
+
+        pub fn init_queue(mut self) -> Self {
+            let seq = self.next();
+            self.capture.events.push(Event::Assign {
+                seq,
+                t: 0.0,
+                location: loc(1),
+                same: false,
+                value_kind: QueueKind::Array,
+                prev_exists: false,
+                prev_len: 0,
+                prev_taken_over: false,
+            });
+            self
+        }
+
+        pub fn push(mut self, value: Json) -> Self {
+            let seq = self.next();
+            self.capture.events.push(Event::Push {
+                seq,
+                t: 0.0,
+                location: loc(10 + seq as u32),
+                queue: 1,
+                taken_over: false,
+                value: JsValue::from_json(&value),
+            });
+            self
+        }
+
+        pub fn push_js(mut self, value: JsValue) -> Self {
+            let seq = self.next();
+            self.capture.events.push(Event::Push {
+                seq,
+                t: 0.0,
+                location: loc(10 + seq as u32),
+                queue: 1,
+                taken_over: false,
+                value,
+            });
+            self
+        }
+
+        pub fn user(self, value: Json) -> Self {
+            self.push(serde_json::json!({"type": "user", "value": value}))
+        }
+
+        pub fn init(self) -> Self {
+            self.push(serde_json::json!({"type": "init"}))
+        }
+
+        pub fn event(mut self, f: impl FnOnce(u64) -> Event) -> Self {
+            let seq = self.next();
+            self.capture.events.push(f(seq));
+            self
+        }
+
+        pub fn readback(mut self, value: Json) -> Self {
+            self.capture.readback = Some(crate::capture::ReadBack::Value {
+                value: JsValue::from_json(&value),
+            });
+            self
+        }
+
+        pub fn findings(&self, session: Session) -> Vec<(String, Option<String>)> {
+            self.findings_with(PageContext {
+                session,
+                expect: Expectations::default(),
+            })
+        }
+
+        pub fn findings_with(&self, context: PageContext) -> Vec<(String, Option<String>)> {
+            judge(&self.capture, &context)
+                .into_iter()
+                .map(|f| (f.rule.id().to_string(), f.attribute))
+                .collect()
+        }
+    }
+
+    pub fn ids(list: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+        list.iter()
+            .map(|(r, a)| (r.to_string(), a.map(str::to_string)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn compliant_logged_out_page_has_no_finding() {
+        let page = Canned::page()
+            .init_queue()
+            .push(json!({"type": "home"}))
+            .init();
+        assert_eq!(page.findings(Session::LoggedOut), ids(&[]));
+    }
+
+    #[test]
+    fn guide_sample_gets_only_phone_invalid_logged_in() {
+        let sample = json!({"uuid": "INS123", "gdpr_optin": true, "name": "John",
+            "surname": "Doe", "username": "jdoe", "phone_number": "+120394879878",
+            "language": "en_US", "whatsapp_optin": true,
+            "custom": {"user_lifetime": 23, "membership_type": "Silver"}});
+        let page = Canned::page()
+            .init_queue()
+            .user(sample.clone())
+            .init()
+            .readback(sample);
+        assert_eq!(
+            page.findings(Session::LoggedIn),
+            ids(&[("phone-invalid", Some("phone_number"))])
+        );
+        assert_eq!(
+            page.findings(Session::LoggedOut),
+            ids(&[
+                ("phone-invalid", Some("phone_number")),
+                ("anonymous-identity", Some("uuid")),
+                ("anonymous-identity", Some("phone_number")),
+                ("anonymous-identity", Some("whatsapp_optin")),
+            ])
+        );
+    }
+
+    #[test]
+    fn unreachable_page_gets_nothing_else() {
+        let capture = PageCapture::unreachable("http://shop.test/x", "HTTP 500");
+        let findings = judge(&capture, &PageContext::default());
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, Rule::PageUnreachable);
+        assert!(findings[0].message.contains("HTTP 500"));
+    }
+
+    #[test]
+    fn every_rule_of_a_page_has_one_check() {
+        let session_rules = [
+            Rule::UuidInconsistent,
+            Rule::OptinReactivated,
+            Rule::IdentityAfterLogout,
+            Rule::PageUnreachable,
+        ];
+        for rule in Rule::ALL {
+            let n = PAGE_CHECKS.iter().filter(|c| c.rule == *rule).count();
+            let expected = usize::from(!session_rules.contains(rule));
+            assert_eq!(n, expected, "{rule}");
+        }
+    }
+}

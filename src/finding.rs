@@ -1,0 +1,64 @@
+//! A finding: one rule broken on one page, as plain data (never an `Err`).
+
+use crate::rules::{Rule, Severity};
+use serde::{Deserialize, Serialize};
+
+/// Where in the page's scripts a finding happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Evidence {
+    /// The script URL (the page URL for inline scripts).
+    pub script: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+}
+
+/// One rule broken on one page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule id.
+    pub rule: Rule,
+    /// The severity (the rule's default unless a scenario changed it).
+    pub severity: Severity,
+    /// The user attribute concerned, where there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    /// What is wrong, in words a QA person understands.
+    pub message: String,
+    /// The script position that caused it, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+impl Finding {
+    /// A finding of `rule` at its default severity.
+    pub fn new(rule: Rule, message: impl Into<String>) -> Self {
+        Finding {
+            rule,
+            severity: rule.severity(),
+            attribute: None,
+            message: message.into(),
+            evidence: None,
+        }
+    }
+
+    /// Names the attribute concerned.
+    pub fn attribute(mut self, attribute: impl Into<String>) -> Self {
+        self.attribute = Some(attribute.into());
+        self
+    }
+
+    /// Attaches the script position, if known.
+    pub fn evidence(mut self, evidence: Option<Evidence>) -> Self {
+        self.evidence = evidence;
+        self
+    }
+
+    /// Overrides the severity.
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}

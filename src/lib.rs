@@ -1,0 +1,14 @@
+//! insider-audit: audits a website's Insider One WhatsApp user push in real
+//! headless Chromium.
+//!
+//! Data flows one way: targets → browser visit with the in-page recorder →
+//! [`capture::PageCapture`] (plain data) → [`checks`] (pure functions, one rule
+//! each) → [`finding::Finding`]s → [`report`]s (one module per format).
+
+pub mod attributes;
+pub mod capture;
+pub mod checks;
+pub mod expect;
+pub mod finding;
+pub mod jsvalue;
+pub mod rules;
