@@ -32,6 +32,12 @@ pub fn evidence_of(location: &Option<Location>) -> Option<Evidence> {
     location.as_ref().map(Location::evidence)
 }
 
+/// Whether a URL is the Insider SDK tag (`ins.js`).
+pub fn is_sdk_script(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    path.ends_with("/ins.js") || path == "ins.js"
+}
+
 /// What kind of value was assigned to `window.InsiderQueue`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -6,9 +6,18 @@
 //! each) → [`finding::Finding`]s → [`report`]s (one module per format).
 
 pub mod attributes;
+pub mod audit;
+pub mod browser;
 pub mod capture;
 pub mod checks;
+pub mod cli;
+pub mod demo;
+pub mod error;
 pub mod expect;
 pub mod finding;
 pub mod jsvalue;
+pub mod network;
+pub mod report;
 pub mod rules;
+pub mod server;
+pub mod visit;

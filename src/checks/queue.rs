@@ -1,7 +1,7 @@
 //! Rules about creating the queue: `queue-missing`, `queue-clobbered`.
 
 use super::Subject;
-use crate::capture::{evidence_of, Event};
+use crate::capture::{evidence_of, is_sdk_script, Event};
 use crate::finding::Finding;
 use crate::rules::Rule;
 
@@ -14,12 +14,6 @@ pub fn queue_missing(s: &Subject) -> Vec<Finding> {
         Rule::QueueMissing,
         "The page never creates window.InsiderQueue: add `window.InsiderQueue = window.InsiderQueue || [];` before any push",
     )]
-}
-
-/// Whether a script URL is the SDK tag itself.
-pub(crate) fn is_sdk_script(url: &str) -> bool {
-    let path = url.split(['?', '#']).next().unwrap_or(url);
-    path.ends_with("/ins.js") || path == "ins.js"
 }
 
 /// `queue-clobbered`: the queue is reassigned after it held unconsumed entries, or

@@ -1,0 +1,110 @@
+//! The browser: finding, launching and connecting to Chromium, and closing it so
+//! that no process outlives the tool.
+
+mod locate;
+mod process;
+
+pub use locate::locate;
+pub use process::{ChromiumProcess, FLAGS};
+
+use crate::error::Fatal;
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use chromiumoxide::handler::HandlerConfig;
+use chromiumoxide::Page;
+use futures::StreamExt;
+use std::path::Path;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// A connected browser: the CDP client, the task polling its handler, and (when
+/// we launched it) the process.
+pub struct Browser {
+    client: chromiumoxide::Browser,
+    handler: JoinHandle<()>,
+    process: Option<ChromiumProcess>,
+}
+
+impl Browser {
+    /// Launches Chromium from `executable` with a fresh profile and connects to it.
+    pub async fn launch(executable: &Path) -> Result<Browser, Fatal> {
+        let (process, ws_url) = ChromiumProcess::spawn(executable)?;
+        tracing::debug!(pid = process.pid(), %ws_url, "chromium started");
+        let mut browser = Browser::connect(&ws_url)
+            .await
+            .map_err(|e| Fatal::BrowserLaunch {
+                path: executable.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        browser.process = Some(process);
+        Ok(browser)
+    }
+
+    /// Connects to a running browser's DevTools websocket.
+    pub async fn connect(ws_url: &str) -> Result<Browser, Fatal> {
+        let config = HandlerConfig {
+            viewport: None,
+            request_timeout: Duration::from_secs(30),
+            ..HandlerConfig::default()
+        };
+        let (client, mut handler) = chromiumoxide::Browser::connect_with_config(ws_url, config)
+            .await
+            .map_err(|e| Fatal::BrowserDied(format!("cannot connect to {ws_url}: {e}")))?;
+        // The handler must be polled for anything to happen. Chromium sends
+        // messages this chromiumoxide cannot decode: log them and keep polling.
+        let handler = tokio::spawn(async move {
+            while let Some(item) = handler.next().await {
+                if let Err(error) = item {
+                    tracing::debug!(%error, "CDP message not understood (ignored)");
+                }
+            }
+            tracing::debug!("CDP connection closed");
+        });
+        Ok(Browser {
+            client,
+            handler,
+            process: None,
+        })
+    }
+
+    /// A new isolated browser context (its own cookies and storage).
+    pub async fn new_context(&self) -> Result<BrowserContextId, Fatal> {
+        self.client
+            .create_browser_context(CreateBrowserContextParams::default())
+            .await
+            .map_err(|e| Fatal::BrowserDied(format!("cannot create a browser context: {e}")))
+    }
+
+    /// A new blank tab in `context`.
+    pub async fn new_tab(&self, context: &BrowserContextId) -> Result<Page, Fatal> {
+        let params = CreateTargetParams::builder()
+            .url("about:blank")
+            .browser_context_id(context.clone())
+            .build()
+            .map_err(Fatal::BrowserDied)?;
+        tokio::time::timeout(Duration::from_secs(30), self.client.new_page(params))
+            .await
+            .map_err(|_| Fatal::BrowserDied("opening a tab timed out".into()))?
+            .map_err(|e| Fatal::BrowserDied(format!("cannot open a tab: {e}")))
+    }
+
+    /// Closes the browser in order, then makes sure the process is gone.
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(3), self.client.close()).await;
+        if let Some(mut process) = self.process.take() {
+            process.wait_exit(Duration::from_secs(3)).await;
+            drop(process);
+        }
+        self.handler.abort();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // On an error path or a cancelled future: kill without ceremony.
+        self.handler.abort();
+        self.process.take();
+    }
+}

@@ -1,0 +1,341 @@
+//! The command line: parse, validate into a ready-to-run plan, run, and map the
+//! outcome to an exit code of interface.md.
+
+use crate::audit::{self, AuditOptions, PageResult, Target};
+use crate::browser::{self, Browser};
+use crate::checks::{PageContext, Session};
+use crate::error::Fatal;
+use crate::expect::{Expectations, UserPushExpectation};
+use crate::report::{self, Format as _, Report};
+use crate::rules::Severity;
+use crate::visit::{VisitOptions, DEFAULT_USER_EXPR};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Audits a website's Insider One WhatsApp user push (window.InsiderQueue) in
+/// real headless Chromium.
+#[derive(Debug, Parser)]
+#[command(name = "insider-audit", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output on stderr (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress lines.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit the built-in demo shop (embedded, served on 127.0.0.1, no network needed).
+    Demo(Common),
+    /// Audit pages logged out, with no scenario file.
+    Check {
+        /// Pages to audit (http or https).
+        #[arg(required = true, value_name = "URL")]
+        urls: Vec<String>,
+        /// Expect a user push on every page, logged out too.
+        #[arg(long)]
+        expect_user_push: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatKind {
+    /// The compliance table.
+    Table,
+    /// The JSON report (schema_version 1).
+    Json,
+}
+
+/// When the exit code says "failed".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any error finding (the default).
+    Error,
+    /// Any finding.
+    Warning,
+    /// Never (exit 0 whenever the audit ran).
+    Never,
+}
+
+/// Options every auditing command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// Output format; repeat for several (default: table).
+    #[arg(long = "format", value_enum)]
+    pub formats: Vec<FormatKind>,
+    /// Write the (non-table) report here instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    /// Per-page time limit in seconds (load, settle and read-back).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+    /// Settle window after network quiet, in milliseconds.
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub settle_ms: u64,
+    /// Pages audited at once (one tab each).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
+    /// The browser executable (else $CHROME, $CHROMIUM, then chromium on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub browser: Option<PathBuf>,
+    /// The expression that reads the user back for user-not-returned.
+    #[arg(long, default_value = DEFAULT_USER_EXPR, value_name = "JS")]
+    pub user_expr: String,
+}
+
+impl Common {
+    fn audit_options(&self) -> Result<AuditOptions, Fatal> {
+        if self.timeout == 0 {
+            return Err(Fatal::Usage("--timeout must be at least 1 second".into()));
+        }
+        if self.concurrency == 0 {
+            return Err(Fatal::Usage("--concurrency must be at least 1".into()));
+        }
+        Ok(AuditOptions {
+            visit: VisitOptions {
+                timeout: Duration::from_secs(self.timeout),
+                settle: Duration::from_millis(self.settle_ms),
+                user_expr: self.user_expr.clone(),
+                ..VisitOptions::default()
+            },
+            concurrency: self.concurrency,
+        })
+    }
+
+    fn threshold(&self) -> Option<Severity> {
+        match self.fail_on {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Never => None,
+        }
+    }
+}
+
+/// Entry point of the binary; returns the process exit code.
+pub fn main() -> u8 {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 3;
+        }
+    };
+    // The browser is spawned from this thread (block_on runs here), so its
+    // parent-death signal is tied to the process's main thread.
+    let code = runtime.block_on(async {
+        tokio::select! {
+            code = run(cli) => code,
+            code = interrupted() => code,
+        }
+    });
+    // Dropping the run future above killed the browser if a signal came.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    code
+}
+
+/// Resolves on SIGINT or SIGTERM with the conventional exit code.
+async fn interrupted() -> u8 {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    let code = tokio::select! {
+        _ = int.recv() => 130,
+        _ = term.recv() => 143,
+    };
+    eprintln!("insider-audit: interrupted, closing the browser");
+    code
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        // chromiumoxide warns about every CDP message it cannot decode (harmless,
+        // ≈2 a page with Chromium 156): shown from -vv on.
+        (false, 0) => "warn,chromiumoxide::conn=error",
+        (false, 1) => "insider_audit=debug,warn,chromiumoxide::conn=error",
+        _ => "insider_audit=trace,chromium=trace,info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INSIDER_AUDIT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> u8 {
+    let quiet = cli.quiet;
+    let result = match cli.command {
+        Command::Check {
+            urls,
+            expect_user_push,
+            common,
+        } => {
+            let expect = Expectations {
+                user_push: if expect_user_push {
+                    UserPushExpectation::EveryPage
+                } else {
+                    UserPushExpectation::LoggedIn
+                },
+                ..Expectations::default()
+            };
+            match check_targets(&urls, expect) {
+                Ok(targets) => audit_and_report(targets, &common, quiet).await,
+                Err(e) => Err(e),
+            }
+        }
+        Command::Demo(common) => match crate::demo::serve().await {
+            Ok(site) => {
+                let targets = site.targets();
+                let result = audit_and_report(targets, &common, quiet).await;
+                site.stop();
+                result
+            }
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Validates the URLs of `check` into targets.
+fn check_targets(urls: &[String], expect: Expectations) -> Result<Vec<Target>, Fatal> {
+    urls.iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let parsed = url::Url::parse(raw).map_err(|e| {
+                Fatal::Usage(format!("URL #{} {raw:?} is not a URL ({e}): give a full address such as https://shop.example/", i + 1))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(Fatal::Usage(format!(
+                    "URL #{} {raw:?} is not http(s): insider-audit audits web pages",
+                    i + 1
+                )));
+            }
+            Ok(Target {
+                url: parsed.to_string(),
+                scenario: "logged-out".into(),
+                context: PageContext { session: Session::LoggedOut, expect: expect.clone() },
+            })
+        })
+        .collect()
+}
+
+/// Launches the browser, audits, writes the reports, returns the exit code.
+async fn audit_and_report(targets: Vec<Target>, common: &Common, quiet: bool) -> Result<u8, Fatal> {
+    let options = common.audit_options()?;
+    let formats = if common.formats.is_empty() {
+        vec![FormatKind::Table]
+    } else {
+        common.formats.clone()
+    };
+    let non_table: Vec<_> = formats
+        .iter()
+        .filter(|f| **f != FormatKind::Table)
+        .collect();
+    if common.output.is_some() && non_table.len() != 1 {
+        return Err(Fatal::Usage("--output takes exactly one non-table --format (e.g. --format json --output report.json)".into()));
+    }
+    let executable = browser::locate(common.browser.as_deref())?;
+    let started_at = chrono::Utc::now();
+    let clock = Instant::now();
+    let browser = Browser::launch(&executable).await?;
+    let progress = !quiet;
+    let interactive = std::io::stderr().is_terminal();
+    let results = audit::audit(&browser, targets, &options, |result, total| {
+        if progress {
+            progress_line(result, total, interactive);
+        }
+    })
+    .await;
+    browser.close().await;
+    let results = results?;
+    let report = Report::new(&results, started_at, clock.elapsed().as_millis() as u64);
+    write_reports(&report, &formats, common.output.as_ref())?;
+    Ok(if report.fails_at(common.threshold()) {
+        1
+    } else {
+        0
+    })
+}
+
+fn progress_line(result: &PageResult, total: usize, _interactive: bool) {
+    let errors = result.count(Severity::Error);
+    let warnings = result.count(Severity::Warning);
+    let verdict = if errors > 0 {
+        "FAIL"
+    } else if warnings > 0 {
+        "warn"
+    } else {
+        "pass"
+    };
+    eprintln!(
+        "[{}/{total}] {verdict:<4} {} ({errors} errors, {warnings} warnings)",
+        result.index + 1,
+        result.capture.url
+    );
+}
+
+fn write_reports(
+    report: &Report,
+    formats: &[FormatKind],
+    output: Option<&PathBuf>,
+) -> Result<(), Fatal> {
+    for format in formats {
+        let bytes = match format {
+            FormatKind::Table => report::table::Table.render(report),
+            FormatKind::Json => report::json::Json.render(report),
+        };
+        match (format, output) {
+            (FormatKind::Table, _) | (_, None) => write_stdout(&bytes),
+            (_, Some(path)) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| Fatal::Write {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                std::fs::write(path, &bytes).map_err(|source| Fatal::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is no error.
+fn write_stdout(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|_| out.flush());
+}

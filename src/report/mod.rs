@@ -1,0 +1,196 @@
+//! Reports: one data model of a run, one module per output format, each
+//! returning bytes.
+
+pub mod json;
+pub mod table;
+
+use crate::audit::PageResult;
+use crate::capture::{evidence_of, Event, ReadBack};
+use crate::checks::Session;
+use crate::finding::{Evidence, Finding};
+use crate::rules::Severity;
+use serde::{Deserialize, Serialize};
+
+/// The JSON report (schema_version 1 of interface.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    /// Always 1.
+    pub schema_version: u32,
+    /// Which tool wrote it.
+    pub tool: Tool,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// Wall time of the run.
+    pub duration_ms: u64,
+    /// Counts.
+    pub summary: Summary,
+    /// Every audited page, in audit order.
+    pub pages: Vec<PageReport>,
+}
+
+/// The tool's name and version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    /// `insider-audit`.
+    pub name: String,
+    /// The crate version.
+    pub version: String,
+}
+
+/// Counts over the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Pages audited.
+    pub pages: usize,
+    /// Pages without an error finding.
+    pub passed: usize,
+    /// Pages with at least one error finding.
+    pub failed: usize,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+}
+
+/// One push as recorded, for the report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushReport {
+    /// Execution order on the page.
+    pub seq: u64,
+    /// Milliseconds since navigation start.
+    pub t: f64,
+    /// The pushed value (`{"$js": ...}` marks what JSON cannot hold).
+    pub value: serde_json::Value,
+    /// Who pushed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// One audited page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PageReport {
+    /// The URL asked for.
+    pub url: String,
+    /// The URL the page ended on.
+    pub final_url: Option<String>,
+    /// The scenario.
+    pub scenario: String,
+    /// Whether the page was audited as logged in.
+    pub logged_in: bool,
+    /// HTTP status of the document.
+    pub status: Option<u16>,
+    /// Milliseconds to the load event.
+    pub load_ms: Option<u64>,
+    /// What the read-back expression returned after settling (null if nothing).
+    pub user: serde_json::Value,
+    /// Every push onto the queue, in execution order.
+    pub pushes: Vec<PushReport>,
+    /// Dialogs the page opened (dismissed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dialogs: Vec<crate::capture::Dialog>,
+    /// What was found.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Builds the report of a run.
+    pub fn new(
+        results: &[PageResult],
+        started_at: chrono::DateTime<chrono::Utc>,
+        duration_ms: u64,
+    ) -> Self {
+        let pages: Vec<PageReport> = results.iter().map(PageReport::from_result).collect();
+        let mut summary = Summary {
+            pages: pages.len(),
+            ..Summary::default()
+        };
+        for page in &pages {
+            let errors = page
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            summary.errors += errors;
+            summary.warnings += page.findings.len() - errors;
+            if errors > 0 {
+                summary.failed += 1;
+            } else {
+                summary.passed += 1;
+            }
+        }
+        Report {
+            schema_version: 1,
+            tool: Tool {
+                name: "insider-audit".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            duration_ms,
+            summary,
+            pages,
+        }
+    }
+
+    /// Whether any finding is at or above `threshold` (`None`: never fail).
+    pub fn fails_at(&self, threshold: Option<Severity>) -> bool {
+        threshold.is_some_and(|t| {
+            self.pages
+                .iter()
+                .flat_map(|p| &p.findings)
+                .any(|f| f.severity >= t)
+        })
+    }
+}
+
+impl PageReport {
+    fn from_result(result: &PageResult) -> Self {
+        let capture = &result.capture;
+        let pushes = capture
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Push {
+                    seq,
+                    t,
+                    location,
+                    value,
+                    ..
+                } => Some(PushReport {
+                    seq: *seq,
+                    t: *t,
+                    value: value.to_json(),
+                    evidence: evidence_of(location),
+                }),
+                _ => None,
+            })
+            .collect();
+        let user = match &capture.readback {
+            Some(ReadBack::Value { value }) => match value {
+                crate::jsvalue::JsValue::Undefined => serde_json::Value::Null,
+                other => other.to_json(),
+            },
+            Some(ReadBack::Threw { message }) => {
+                serde_json::json!({ "$js": format!("threw: {message}") })
+            }
+            None => serde_json::Value::Null,
+        };
+        PageReport {
+            url: capture.url.clone(),
+            final_url: capture.final_url.clone(),
+            scenario: result.target.scenario.clone(),
+            logged_in: result.target.context.session == Session::LoggedIn,
+            status: capture.status,
+            load_ms: capture.load_ms,
+            user,
+            pushes,
+            dialogs: capture.dialogs.clone(),
+            findings: result.findings.clone(),
+        }
+    }
+}
+
+/// An output format.
+pub trait Format {
+    /// Renders the report.
+    fn render(&self, report: &Report) -> Vec<u8>;
+}
