@@ -40,8 +40,9 @@
   var historyProto = History.prototype;
   var pushState = historyProto.pushState;
   var replaceState = historyProto.replaceState;
-  var locationHrefGetter = O.getOwnPropertyDescriptor(Location.prototype, 'href');
-  var locationPathGetter = O.getOwnPropertyDescriptor(Location.prototype, 'pathname');
+  // Location's properties are unforgeable: own properties of the instance.
+  var locationHrefGetter = O.getOwnPropertyDescriptor(window.location, 'href');
+  var locationPathGetter = O.getOwnPropertyDescriptor(window.location, 'pathname');
   var SELF_URL = 'insider-audit-recorder.js';
 
   var MAX_EVENTS = 2000;

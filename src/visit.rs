@@ -209,13 +209,12 @@ impl Tab {
         };
         let loader_id = match nav {
             Err(_) => {
-                return unreachable(
-                    PageCapture::unreachable(
-                        url,
-                        format!("no response within {} s", options.timeout.as_secs()),
-                    ),
-                    false,
-                )
+                let secs = options.timeout.as_secs();
+                let reason = match state.documents.values().last() {
+                    Some(status) => format!("no load event within {secs} s (the server answered HTTP {status}; a script that never yields?)"),
+                    None => format!("no response within {secs} s"),
+                };
+                return unreachable(PageCapture::unreachable(url, reason), false);
             }
             Ok(Err(e)) => {
                 return unreachable(

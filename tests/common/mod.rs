@@ -48,25 +48,38 @@ pub async fn fixture_server() -> StaticServer {
 /// Visit options for tests: a short timeout so hung pages cost little.
 pub fn test_options(timeout_secs: u64) -> AuditOptions {
     AuditOptions {
-        visit: VisitOptions { timeout: Duration::from_secs(timeout_secs), ..VisitOptions::default() },
+        visit: VisitOptions {
+            timeout: Duration::from_secs(timeout_secs),
+            ..VisitOptions::default()
+        },
         concurrency: 2,
     }
 }
 
 /// Audits fixture `paths` in one browser, each with `session` and `expect`.
-pub async fn audit_fixtures(paths: &[&str], session: Session, expect: Expectations, options: AuditOptions) -> Vec<PageResult> {
+pub async fn audit_fixtures(
+    paths: &[&str],
+    session: Session,
+    expect: Expectations,
+    options: AuditOptions,
+) -> Vec<PageResult> {
     let server = fixture_server().await;
     let targets = paths
         .iter()
         .map(|path| Target {
             url: server.url(path),
             scenario: "test".into(),
-            context: PageContext { session, expect: expect.clone() },
+            context: PageContext {
+                session,
+                expect: expect.clone(),
+            },
         })
         .collect();
-    let browser = Browser::launch(&locate(None).expect("Chromium is installed (apt-get install -y chromium)"))
-        .await
-        .expect("browser launches");
+    let browser = Browser::launch(
+        &locate(None).expect("Chromium is installed (apt-get install -y chromium)"),
+    )
+    .await
+    .expect("browser launches");
     let results = audit(&browser, targets, &options, |_, _| {}).await;
     browser.close().await;
     results.expect("audit runs")
@@ -74,10 +87,16 @@ pub async fn audit_fixtures(paths: &[&str], session: Session, expect: Expectatio
 
 /// The findings of one page as (rule id, attribute) pairs.
 pub fn rule_ids(result: &PageResult) -> Vec<(String, Option<String>)> {
-    result.findings.iter().map(|f| (f.rule.id().to_string(), f.attribute.clone())).collect()
+    result
+        .findings
+        .iter()
+        .map(|f| (f.rule.id().to_string(), f.attribute.clone()))
+        .collect()
 }
 
 /// Expected findings, written compactly.
 pub fn expected(list: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
-    list.iter().map(|(r, a)| (r.to_string(), a.map(str::to_string))).collect()
+    list.iter()
+        .map(|(r, a)| (r.to_string(), a.map(str::to_string)))
+        .collect()
 }
