@@ -8,11 +8,12 @@
  */
 (function () {
   var queue = window.InsiderQueue = window.InsiderQueue || [];
+  var user = null; // the SDK's own copy of the user
   function take(entry) {
     if (!entry || entry.type !== 'user') return;
     var value = entry.value;
     if (!value || typeof value !== 'object' || Array.isArray(value)) return;
-    var user = queue.user || {};
+    user = user || {};
     for (var key in value) {
       if (value[key] !== undefined) user[key] = value[key];
     }
@@ -23,5 +24,5 @@
     for (var j = 0; j < arguments.length; j++) take(arguments[j]);
     return Array.prototype.push.apply(queue, arguments);
   };
-  window.Insider = { version: 'stand-in', user: function () { return queue.user; } };
+  window.Insider = { version: 'stand-in', user: function () { return user; } };
 })();

@@ -1,0 +1,153 @@
+//! The binary as users and CI run it: exit codes, output formats, the missing
+//! browser, bad input.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn insider_audit() -> Command {
+    let mut cmd = Command::cargo_bin("insider-audit").unwrap();
+    cmd.timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compliant_page_exits_0_with_no_finding() {
+    let server = common::fixture_server().await;
+    insider_audit()
+        .args(["check", &server.url("/compliant.html")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("1 pages: 1 passed, 0 failed; 0 errors, 0 warnings"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn defect_exits_1_and_names_the_rule() {
+    let server = common::fixture_server().await;
+    insider_audit()
+        .args(["check", "-q", &server.url("/push-before-init.html"), &server.url("/compliant.html")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error   push-before-init"))
+        .stdout(predicate::str::contains("early-push.js:2"))
+        .stdout(predicate::str::contains("2 pages: 1 passed, 1 failed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_report_to_a_file_follows_schema_version_1() {
+    let server = common::fixture_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out/report.json");
+    insider_audit()
+        .args(["check", "-q", "--format", "json", "--output", path.to_str().unwrap()])
+        .args([&server.url("/attr-type.html")])
+        .assert()
+        .code(1)
+        .stdout("");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["tool"]["name"], "insider-audit");
+    assert!(report["started_at"].as_str().unwrap().ends_with('Z'));
+    assert!(report["duration_ms"].as_u64().unwrap() > 0);
+    assert_eq!(report["summary"], serde_json::json!({"pages": 1, "passed": 0, "failed": 1, "errors": 1, "warnings": 0}));
+    let page = &report["pages"][0];
+    assert_eq!(page["url"], server.url("/attr-type.html"));
+    assert_eq!(page["scenario"], "logged-out");
+    assert_eq!(page["status"], 200);
+    assert_eq!(page["user"], serde_json::json!({"language": "en_US", "age": "33"}));
+    assert_eq!(page["pushes"][0]["value"]["type"], "user");
+    assert_eq!(page["pushes"].as_array().unwrap().len(), 2);
+    let finding = &page["findings"][0];
+    assert_eq!(finding["rule"], "attr-type");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["attribute"], "age");
+    assert_eq!(finding["evidence"]["script"], server.url("/attr-type.html"));
+    assert!(finding["evidence"]["line"].as_u64().unwrap() > 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_on_stdout_is_only_json() {
+    let server = common::fixture_server().await;
+    let output = insider_audit()
+        .args(["check", "--format", "json", &server.url("/compliant.html")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+    assert_eq!(report["summary"]["pages"], 1);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("[1/1] pass"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fail_on_decides_the_exit_code() {
+    let server = common::fixture_server().await;
+    let url = server.url("/init-missing.html"); // a warning only
+    insider_audit().args(["check", "-q", &url]).assert().code(0);
+    insider_audit().args(["check", "-q", "--fail-on", "warning", &url]).assert().code(1);
+    let error_url = server.url("/attr-empty.html");
+    insider_audit().args(["check", "-q", "--fail-on", "never", &error_url]).assert().code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expect_user_push_and_user_expr_options() {
+    let server = common::fixture_server().await;
+    let url = server.url("/logged-out-no-user.html");
+    insider_audit().args(["check", "-q", &url]).assert().code(0);
+    insider_audit()
+        .args(["check", "-q", "--expect-user-push", &url])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("user-push-missing"));
+    // The read-back expression is configurable: the stand-in SDK also answers Insider.user().
+    insider_audit()
+        .args(["check", "-q", "--user-expr", "window.Insider.user()", &server.url("/user-not-returned.html")])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn no_browser_exits_3_naming_the_install_command() {
+    insider_audit()
+        .args(["check", "--browser", "/nonexistent/chromium", "http://127.0.0.1:9/"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("apt-get install -y chromium"));
+    insider_audit()
+        .env_remove("CHROME")
+        .env_remove("CHROMIUM")
+        .env("PATH", "/nonexistent")
+        .args(["check", "http://127.0.0.1:9/"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no Chromium browser found"));
+}
+
+#[test]
+fn bad_invocations_exit_2() {
+    insider_audit()
+        .args(["check", "not a url"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("URL #1 \"not a url\" is not a URL"));
+    insider_audit()
+        .args(["check", "ftp://example.com/"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not http(s)"));
+    insider_audit().args(["check"]).assert().code(2);
+    insider_audit().args(["check", "--fail-on", "sometimes", "http://x/"]).assert().code(2);
+    insider_audit().args(["check", "--timeout", "0", "http://127.0.0.1:9/"]).assert().code(2);
+}
+
+#[test]
+fn demo_prints_the_table_and_exits_1() {
+    insider_audit()
+        .args(["demo", "-q"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("/account/profile.html"))
+        .stdout(predicate::str::contains("27 pages: 15 passed, 12 failed"))
+        .stdout(predicate::str::contains("push-before-init"))
+        .stdout(predicate::str::contains("page-unreachable"));
+}
