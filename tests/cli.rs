@@ -19,14 +19,21 @@ async fn compliant_page_exits_0_with_no_finding() {
         .args(["check", &server.url("/compliant.html")])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("1 pages: 1 passed, 0 failed; 0 errors, 0 warnings"));
+        .stdout(predicate::str::contains(
+            "1 pages: 1 passed, 0 failed; 0 errors, 0 warnings",
+        ));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn defect_exits_1_and_names_the_rule() {
     let server = common::fixture_server().await;
     insider_audit()
-        .args(["check", "-q", &server.url("/push-before-init.html"), &server.url("/compliant.html")])
+        .args([
+            "check",
+            "-q",
+            &server.url("/push-before-init.html"),
+            &server.url("/compliant.html"),
+        ])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("error   push-before-init"))
@@ -40,7 +47,14 @@ async fn json_report_to_a_file_follows_schema_version_1() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out/report.json");
     insider_audit()
-        .args(["check", "-q", "--format", "json", "--output", path.to_str().unwrap()])
+        .args([
+            "check",
+            "-q",
+            "--format",
+            "json",
+            "--output",
+            path.to_str().unwrap(),
+        ])
         .args([&server.url("/attr-type.html")])
         .assert()
         .code(1)
@@ -50,12 +64,18 @@ async fn json_report_to_a_file_follows_schema_version_1() {
     assert_eq!(report["tool"]["name"], "insider-audit");
     assert!(report["started_at"].as_str().unwrap().ends_with('Z'));
     assert!(report["duration_ms"].as_u64().unwrap() > 0);
-    assert_eq!(report["summary"], serde_json::json!({"pages": 1, "passed": 0, "failed": 1, "errors": 1, "warnings": 0}));
+    assert_eq!(
+        report["summary"],
+        serde_json::json!({"pages": 1, "passed": 0, "failed": 1, "errors": 1, "warnings": 0})
+    );
     let page = &report["pages"][0];
     assert_eq!(page["url"], server.url("/attr-type.html"));
     assert_eq!(page["scenario"], "logged-out");
     assert_eq!(page["status"], 200);
-    assert_eq!(page["user"], serde_json::json!({"language": "en_US", "age": "33"}));
+    assert_eq!(
+        page["user"],
+        serde_json::json!({"language": "en_US", "age": "33"})
+    );
     assert_eq!(page["pushes"][0]["value"]["type"], "user");
     assert_eq!(page["pushes"].as_array().unwrap().len(), 2);
     let finding = &page["findings"][0];
@@ -74,7 +94,8 @@ async fn json_on_stdout_is_only_json() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
     assert_eq!(report["summary"]["pages"], 1);
     assert!(String::from_utf8_lossy(&output.stderr).contains("[1/1] pass"));
 }
@@ -84,9 +105,15 @@ async fn fail_on_decides_the_exit_code() {
     let server = common::fixture_server().await;
     let url = server.url("/init-missing.html"); // a warning only
     insider_audit().args(["check", "-q", &url]).assert().code(0);
-    insider_audit().args(["check", "-q", "--fail-on", "warning", &url]).assert().code(1);
+    insider_audit()
+        .args(["check", "-q", "--fail-on", "warning", &url])
+        .assert()
+        .code(1);
     let error_url = server.url("/attr-empty.html");
-    insider_audit().args(["check", "-q", "--fail-on", "never", &error_url]).assert().code(0);
+    insider_audit()
+        .args(["check", "-q", "--fail-on", "never", &error_url])
+        .assert()
+        .code(0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -101,7 +128,13 @@ async fn expect_user_push_and_user_expr_options() {
         .stdout(predicate::str::contains("user-push-missing"));
     // The read-back expression is configurable: the stand-in SDK also answers Insider.user().
     insider_audit()
-        .args(["check", "-q", "--user-expr", "window.Insider.user()", &server.url("/user-not-returned.html")])
+        .args([
+            "check",
+            "-q",
+            "--user-expr",
+            "window.Insider.user()",
+            &server.url("/user-not-returned.html"),
+        ])
         .assert()
         .code(0);
 }
@@ -109,7 +142,12 @@ async fn expect_user_push_and_user_expr_options() {
 #[test]
 fn no_browser_exits_3_naming_the_install_command() {
     insider_audit()
-        .args(["check", "--browser", "/nonexistent/chromium", "http://127.0.0.1:9/"])
+        .args([
+            "check",
+            "--browser",
+            "/nonexistent/chromium",
+            "http://127.0.0.1:9/",
+        ])
         .assert()
         .code(3)
         .stderr(predicate::str::contains("apt-get install -y chromium"));
@@ -129,15 +167,23 @@ fn bad_invocations_exit_2() {
         .args(["check", "not a url"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("URL #1 \"not a url\" is not a URL"));
+        .stderr(predicate::str::contains(
+            "URL #1 \"not a url\" is not a URL",
+        ));
     insider_audit()
         .args(["check", "ftp://example.com/"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not http(s)"));
     insider_audit().args(["check"]).assert().code(2);
-    insider_audit().args(["check", "--fail-on", "sometimes", "http://x/"]).assert().code(2);
-    insider_audit().args(["check", "--timeout", "0", "http://127.0.0.1:9/"]).assert().code(2);
+    insider_audit()
+        .args(["check", "--fail-on", "sometimes", "http://x/"])
+        .assert()
+        .code(2);
+    insider_audit()
+        .args(["check", "--timeout", "0", "http://127.0.0.1:9/"])
+        .assert()
+        .code(2);
 }
 
 #[test]

@@ -1,0 +1,152 @@
+//! No Chromium process outlives the tool: on success, on an error after launch,
+//! on Ctrl-C (SIGINT), on SIGTERM and on SIGKILL.
+
+mod common;
+
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Process ids whose parent is `parent` (from /proc).
+fn children_of(parent: u32) -> Vec<i32> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Fields after the command name (which may hold spaces) in parentheses.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let ppid: u32 = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        if ppid == parent {
+            children.push(pid);
+        }
+    }
+    children
+}
+
+/// Whether any live (not zombie) process is in process group `pgid`.
+fn group_alive(pgid: i32) -> bool {
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) && fields[0] != "Z" {
+            return true;
+        }
+    }
+    false
+}
+
+fn spawn_tool(args: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for the tool's Chromium to appear and returns its pid (= its process group).
+fn chromium_of(tool: &Child) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Some(pid) = children_of(tool.id()).into_iter().find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.starts_with("chrom"))
+        }) {
+            return pid;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the tool never started Chromium");
+}
+
+fn wait_exit(tool: &mut Child) -> ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = tool.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the tool did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn assert_group_gone(pgid: i32, how: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while group_alive(pgid) {
+        assert!(
+            Instant::now() < deadline,
+            "Chromium (group {pgid}) outlived the tool after {how}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Audits a page that never yields, signals the tool while it waits, and checks
+/// the exit code and that Chromium is gone.
+async fn interrupt_with(signal: i32, expected_code: Option<i32>) {
+    let server = common::fixture_server().await;
+    let url = server.url("/infinite-loop.html");
+    let mut tool = spawn_tool(&["check", "--timeout", "60", &url]);
+    let chromium = chromium_of(&tool);
+    std::thread::sleep(Duration::from_millis(500)); // let the page start looping
+                                                    // SAFETY: signalling our own child.
+    unsafe { libc::kill(tool.id() as i32, signal) };
+    let status = wait_exit(&mut tool);
+    assert_eq!(status.code(), expected_code, "exit status {status:?}");
+    assert_group_gone(chromium, &format!("signal {signal}"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigint_closes_the_browser() {
+    interrupt_with(libc::SIGINT, Some(130)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_closes_the_browser() {
+    interrupt_with(libc::SIGTERM, Some(143)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_of_the_tool_takes_the_browser_with_it() {
+    interrupt_with(libc::SIGKILL, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn success_and_error_paths_leave_no_browser() {
+    let server = common::fixture_server().await;
+    let url = server.url("/compliant.html");
+    let mut ok = spawn_tool(&["check", &url]);
+    let chromium = chromium_of(&ok);
+    assert_eq!(wait_exit(&mut ok).code(), Some(0));
+    assert_group_gone(chromium, "a successful run");
+
+    // An error after the browser started: the report cannot be written.
+    let mut failing = spawn_tool(&[
+        "check",
+        "--format",
+        "json",
+        "--output",
+        "/proc/no-such-dir/report.json",
+        &url,
+    ]);
+    let chromium = chromium_of(&failing);
+    assert_eq!(wait_exit(&mut failing).code(), Some(3));
+    assert_group_gone(chromium, "a failed run");
+}
