@@ -19,5 +19,6 @@ pub mod jsvalue;
 pub mod network;
 pub mod report;
 pub mod rules;
+pub mod scenario;
 pub mod server;
 pub mod visit;

@@ -1,0 +1,705 @@
+//! Scenario files (interface.md): parsed, then validated into a ready-to-run
+//! [`Plan`]. Every error names the file, line and column, and the fix.
+
+mod locate;
+mod raw;
+
+pub use locate::Seg;
+
+use crate::expect::Expectations;
+use raw::{RawCrawl, RawFile, RawLogout, RawStep, RawWait};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use url::Url;
+
+/// A scenario file that cannot be used, with where and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line (0 when the file could not be read).
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file.display(),
+                self.line,
+                self.column,
+                self.message
+            )
+        }
+    }
+}
+
+/// A value the user wrote, possibly secret: secrets never show in any output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Text {
+    value: String,
+    secret: bool,
+}
+
+impl Text {
+    /// The real value, for typing into the page only.
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+
+    /// Whether the value must never be shown.
+    pub fn is_secret(&self) -> bool {
+        self.secret
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.secret {
+            f.write_str("***")
+        } else {
+            write!(f, "{:?}", self.value)
+        }
+    }
+}
+
+/// What a `wait_for` step waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitFor {
+    /// An element matching the selector exists.
+    Selector(String),
+    /// The current URL matches this glob (path, or whole URL with a scheme).
+    Url(String),
+    /// A fixed time.
+    Ms(u64),
+    /// No request in flight for the quiet window.
+    NetworkIdle,
+}
+
+/// How a `logout` step ends the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Logout {
+    /// Visit this path or URL.
+    Visit(String),
+    /// Click this element.
+    Click(String),
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Navigate without auditing.
+    Goto(String),
+    /// Navigate and audit.
+    Visit(String),
+    /// Type a value into a field.
+    Fill { selector: String, value: Text },
+    /// Click an element.
+    Click(String),
+    /// Press a key (on an element, or the focused one).
+    Press {
+        key: String,
+        selector: Option<String>,
+    },
+    /// Choose an option of a `<select>`.
+    Select { selector: String, value: Text },
+    /// Tick (or untick) a checkbox.
+    Check { selector: String, checked: bool },
+    /// Wait for a condition.
+    WaitFor(WaitFor),
+    /// Set a cookie on base_url.
+    SetCookie {
+        name: String,
+        value: Text,
+        path: String,
+    },
+    /// Set localStorage entries on base_url's origin.
+    LocalStorage(Vec<(String, Text)>),
+    /// A click that counts as the user's own opt-in.
+    Consent(String),
+    /// End the session.
+    Logout(Logout),
+}
+
+impl Action {
+    /// The step kind as written in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Goto(_) => "goto",
+            Action::Visit(_) => "visit",
+            Action::Fill { .. } => "fill",
+            Action::Click(_) => "click",
+            Action::Press { .. } => "press",
+            Action::Select { .. } => "select",
+            Action::Check { .. } => "check",
+            Action::WaitFor(_) => "wait_for",
+            Action::SetCookie { .. } => "set_cookie",
+            Action::LocalStorage(_) => "local_storage",
+            Action::Consent(_) => "consent",
+            Action::Logout(_) => "logout",
+        }
+    }
+
+    /// The CSS selector the step acts on, if any.
+    pub fn selector(&self) -> Option<&str> {
+        match self {
+            Action::Fill { selector, .. }
+            | Action::Select { selector, .. }
+            | Action::Check { selector, .. }
+            | Action::Click(selector)
+            | Action::Consent(selector)
+            | Action::Logout(Logout::Click(selector))
+            | Action::WaitFor(WaitFor::Selector(selector)) => Some(selector),
+            Action::Press { selector, .. } => selector.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Which block of a scenario a step belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// The `login` block.
+    Login,
+    /// The `steps` block.
+    Steps,
+}
+
+impl fmt::Display for Block {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Block::Login => "login",
+            Block::Steps => "steps",
+        })
+    }
+}
+
+/// One validated step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Its block.
+    pub block: Block,
+    /// 1-based index within the block.
+    pub index: usize,
+    /// What it does.
+    pub action: Action,
+    /// Its own time limit, if given.
+    pub timeout: Option<Duration>,
+}
+
+impl fmt::Display for Step {
+    /// `login step 3 (fill "#email" = ***)`: safe to print, secrets masked.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} step {} ({}",
+            self.block,
+            self.index,
+            self.action.kind()
+        )?;
+        match &self.action {
+            Action::Goto(p) | Action::Visit(p) | Action::Logout(Logout::Visit(p)) => {
+                write!(f, " {p}")?
+            }
+            Action::Fill { selector, value } | Action::Select { selector, value } => {
+                write!(f, " {selector:?} = {value}")?
+            }
+            Action::Press { key, selector } => {
+                write!(f, " {key}")?;
+                if let Some(s) = selector {
+                    write!(f, " on {s:?}")?;
+                }
+            }
+            Action::Check { selector, checked } => write!(f, " {selector:?} = {checked}")?,
+            Action::WaitFor(w) => match w {
+                WaitFor::Selector(s) => write!(f, " selector {s:?}")?,
+                WaitFor::Url(u) => write!(f, " url {u}")?,
+                WaitFor::Ms(ms) => write!(f, " {ms} ms")?,
+                WaitFor::NetworkIdle => write!(f, " network idle")?,
+            },
+            Action::SetCookie { name, value, .. } => write!(f, " {name} = {value}")?,
+            Action::LocalStorage(entries) => {
+                for (k, v) in entries {
+                    write!(f, " {k} = {v}")?;
+                }
+            }
+            Action::Click(s) | Action::Consent(s) | Action::Logout(Logout::Click(s)) => {
+                write!(f, " {s:?}")?
+            }
+        }
+        f.write_str(")")
+    }
+}
+
+/// Crawl settings with their defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrawlConfig {
+    /// Start paths (or URLs on base_url's origin).
+    pub start: Vec<String>,
+    /// Path globs a crawled URL must match one of.
+    pub include: Vec<String>,
+    /// Path globs that exclude a URL.
+    pub exclude: Vec<String>,
+    /// At most this many pages.
+    pub max_pages: usize,
+    /// At most this many links away from a start page.
+    pub max_depth: usize,
+    /// Seed from /sitemap.xml.
+    pub sitemap: bool,
+}
+
+impl Default for CrawlConfig {
+    fn default() -> Self {
+        CrawlConfig {
+            start: vec!["/".into()],
+            include: vec!["/**".into()],
+            exclude: Vec::new(),
+            max_pages: 50,
+            max_depth: 3,
+            sitemap: false,
+        }
+    }
+}
+
+/// One validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Its name (unique in the file).
+    pub name: String,
+    /// Steps that sign the test user in.
+    pub login: Vec<Step>,
+    /// The journey.
+    pub steps: Vec<Step>,
+    /// The crawl, unless turned off.
+    pub crawl: Option<CrawlConfig>,
+    /// What the pages must carry.
+    pub expect: Expectations,
+}
+
+/// A validated scenario file: ready to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// The site's name.
+    pub site: String,
+    /// Every relative path is resolved against this.
+    pub base_url: Url,
+    /// The scenarios, in file order.
+    pub scenarios: Vec<Scenario>,
+}
+
+impl Plan {
+    /// Resolves a path or URL of a step against base_url.
+    pub fn resolve(&self, target: &str) -> Option<Url> {
+        self.base_url.join(target).ok()
+    }
+
+    /// The same plan aimed at another base URL (the demo's random port).
+    pub fn rebase(mut self, base_url: Url) -> Self {
+        self.base_url = base_url;
+        self
+    }
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the file: {e}"),
+    })?;
+    parse(path, &text, &|name| std::env::var(name).ok())
+}
+
+/// Validates scenario `text` (named `file` in errors), reading `${env:NAME}`
+/// through `env`.
+pub fn parse(
+    file: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Plan, ScenarioError> {
+    let raw: RawFile = raw::from_str(text).map_err(|(line, column, message)| ScenarioError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message,
+    })?;
+    Validator { file, text, env }.plan(raw)
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    text: &'a str,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+type Path_ = Vec<Seg>;
+
+fn key(path: &[Seg], k: &str) -> Path_ {
+    let mut p = path.to_vec();
+    p.push(Seg::Key(k.into()));
+    p
+}
+
+fn index(path: &[Seg], i: usize) -> Path_ {
+    let mut p = path.to_vec();
+    p.push(Seg::Index(i));
+    p
+}
+
+impl Validator<'_> {
+    fn error(&self, path: &[Seg], message: impl Into<String>) -> ScenarioError {
+        let (line, column) = locate::position(self.text, path);
+        ScenarioError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn plan(&self, raw: RawFile) -> Result<Plan, ScenarioError> {
+        let base_path = vec![Seg::Key("base_url".into())];
+        let base_url = Url::parse(&raw.base_url).map_err(|e| {
+            self.error(&base_path, format!("base_url {:?} is not a URL ({e}): write it in full, e.g. \"https://shop.example/\"", raw.base_url))
+        })?;
+        if !matches!(base_url.scheme(), "http" | "https") {
+            return Err(self.error(&base_path, format!("base_url {:?} is not http(s): insider-audit audits web pages (e.g. \"https://shop.example/\")", raw.base_url)));
+        }
+        let file_crawl = match &raw.crawl {
+            Some(c) => self.crawl(c, &[Seg::Key("crawl".into())])?,
+            None => CrawlConfig::default(),
+        };
+        if raw.scenarios.is_empty() {
+            return Err(self.error(
+                &[Seg::Key("scenarios".into())],
+                "no scenarios: add at least one, e.g. { \"name\": \"logged-out\" }",
+            ));
+        }
+        let mut scenarios: Vec<Scenario> = Vec::new();
+        for (i, s) in raw.scenarios.into_iter().enumerate() {
+            let path = index(&[Seg::Key("scenarios".into())], i);
+            if s.name.trim().is_empty() {
+                return Err(self.error(&key(&path, "name"), "a scenario needs a name"));
+            }
+            if scenarios.iter().any(|other| other.name == s.name) {
+                return Err(self.error(
+                    &key(&path, "name"),
+                    format!(
+                        "a second scenario is named {:?}: names must be unique",
+                        s.name
+                    ),
+                ));
+            }
+            let login = self.steps(&s.login, Block::Login, &key(&path, "login"))?;
+            let steps = self.steps(&s.steps, Block::Steps, &key(&path, "steps"))?;
+            let crawl = match &s.crawl {
+                None | Some(RawCrawl::Enabled(true)) => Some(file_crawl.clone()),
+                Some(RawCrawl::Enabled(false)) => None,
+                Some(RawCrawl::Config(c)) => Some(self.crawl_fields(c, &key(&path, "crawl"))?),
+            };
+            if let Some(expect) = &s.expect {
+                for name in expect.values.keys().chain(expect.required.iter().flatten()) {
+                    if crate::attributes::attr_type(name).is_none()
+                        && !expect.attributes.contains(name)
+                    {
+                        return Err(self.error(&key(&path, "expect"), format!("expect names {name:?}, which is not a user attribute: list it in expect.attributes if the site sends it on purpose")));
+                    }
+                }
+            }
+            scenarios.push(Scenario {
+                name: s.name,
+                login,
+                steps,
+                crawl,
+                expect: s.expect.unwrap_or_default(),
+            });
+        }
+        Ok(Plan {
+            file: self.file.to_path_buf(),
+            site: raw
+                .site
+                .unwrap_or_else(|| base_url.host_str().unwrap_or("site").to_string()),
+            base_url,
+            scenarios,
+        })
+    }
+
+    fn crawl(&self, raw: &RawCrawl, path: &[Seg]) -> Result<CrawlConfig, ScenarioError> {
+        match raw {
+            RawCrawl::Config(c) => self.crawl_fields(c, path),
+            RawCrawl::Enabled(_) => Err(self.error(
+                path,
+                "the file's crawl must be an object (a scenario may set \"crawl\": false)",
+            )),
+        }
+    }
+
+    fn crawl_fields(
+        &self,
+        c: &raw::RawCrawlConfig,
+        path: &[Seg],
+    ) -> Result<CrawlConfig, ScenarioError> {
+        let defaults = CrawlConfig::default();
+        let globs = |list: &Option<Vec<String>>,
+                     name: &str|
+         -> Result<Option<Vec<String>>, ScenarioError> {
+            if let Some(list) = list {
+                for (i, g) in list.iter().enumerate() {
+                    if !g.starts_with('/') {
+                        return Err(self.error(&index(&key(path, name), i), format!("{name} glob {g:?} must start with '/': globs match the URL path, e.g. \"/shop/**\"")));
+                    }
+                }
+            }
+            Ok(list.clone())
+        };
+        Ok(CrawlConfig {
+            start: c.start.clone().unwrap_or(defaults.start),
+            include: globs(&c.include, "include")?.unwrap_or(defaults.include),
+            exclude: globs(&c.exclude, "exclude")?.unwrap_or(defaults.exclude),
+            max_pages: c.max_pages.unwrap_or(defaults.max_pages),
+            max_depth: c.max_depth.unwrap_or(defaults.max_depth),
+            sitemap: c.sitemap.unwrap_or(defaults.sitemap),
+        })
+    }
+
+    fn steps(
+        &self,
+        raw: &[RawStep],
+        block: Block,
+        path: &[Seg],
+    ) -> Result<Vec<Step>, ScenarioError> {
+        raw.iter()
+            .enumerate()
+            .map(|(i, s)| self.step(s, block, i, &index(path, i)))
+            .collect()
+    }
+
+    /// Expands `${env:NAME}`; values from the environment are secret.
+    fn text(&self, value: &str, secret: bool, path: &[Seg]) -> Result<Text, ScenarioError> {
+        let mut out = String::new();
+        let mut rest = value;
+        let mut from_env = false;
+        while let Some(start) = rest.find("${env:") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 6..];
+            let end = after
+                .find('}')
+                .ok_or_else(|| self.error(path, "an unclosed ${env:...}: write ${env:NAME}"))?;
+            let name = &after[..end];
+            let resolved = (self.env)(name).ok_or_else(|| {
+                self.error(path, format!("${{env:{name}}} is used but the environment variable {name} is not set: export {name}=... before running"))
+            })?;
+            out.push_str(&resolved);
+            from_env = true;
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(Text {
+            value: out,
+            secret: secret || from_env,
+        })
+    }
+
+    fn selector(&self, selector: &str, path: &[Seg]) -> Result<String, ScenarioError> {
+        scraper::Selector::parse(selector)
+            .map(|_| selector.to_string())
+            .map_err(|e| self.error(path, format!("{selector:?} is not a valid CSS selector ({e:?}): e.g. \"#email\", \"button[type=submit]\"")))
+    }
+
+    fn step(
+        &self,
+        s: &RawStep,
+        block: Block,
+        i: usize,
+        path: &[Seg],
+    ) -> Result<Step, ScenarioError> {
+        let kinds = s.kinds();
+        let kind = match kinds.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(self.error(
+                    path,
+                    format!(
+                        "this step has no action: give one of {}",
+                        RawStep::KINDS.join(", ")
+                    ),
+                ))
+            }
+            many => {
+                return Err(self.error(
+                    path,
+                    format!(
+                        "this step has several actions ({}): one step does one thing; split it",
+                        many.join(", ")
+                    ),
+                ))
+            }
+        };
+        let secret = s.secret.unwrap_or(false);
+        let at = |k: &str| key(path, k);
+        let value_text = |what: &str| -> Result<Text, ScenarioError> {
+            match &s.value {
+                Some(serde_json::Value::String(v)) => self.text(v, secret, &at("value")),
+                Some(other) => Ok(Text {
+                    value: other.to_string(),
+                    secret,
+                }),
+                None => Err(self.error(path, format!("a {kind} step needs \"value\": the {what}"))),
+            }
+        };
+        let allowed_modifiers: &[&str] = match kind {
+            "fill" | "select" => &["value", "secret"],
+            "check" => &["value"],
+            "press" => &["selector"],
+            _ => &[],
+        };
+        for (name, present) in [
+            ("value", s.value.is_some()),
+            ("selector", s.selector.is_some()),
+            ("secret", s.secret.is_some()),
+        ] {
+            if present && !allowed_modifiers.contains(&name) {
+                return Err(self.error(&at(name), format!("a {kind} step takes no \"{name}\"")));
+            }
+        }
+        let action = match kind {
+            "goto" => {
+                Action::Goto(self.target(s.goto.as_deref().unwrap_or_default(), &at("goto"))?)
+            }
+            "visit" => {
+                Action::Visit(self.target(s.visit.as_deref().unwrap_or_default(), &at("visit"))?)
+            }
+            "fill" => Action::Fill {
+                selector: self.selector(s.fill.as_deref().unwrap_or_default(), &at("fill"))?,
+                value: value_text("text to type")?,
+            },
+            "click" => {
+                Action::Click(self.selector(s.click.as_deref().unwrap_or_default(), &at("click"))?)
+            }
+            "consent" => Action::Consent(
+                self.selector(s.consent.as_deref().unwrap_or_default(), &at("consent"))?,
+            ),
+            "press" => Action::Press {
+                key: s.press.clone().unwrap_or_default(),
+                selector: s
+                    .selector
+                    .as_deref()
+                    .map(|sel| self.selector(sel, &at("selector")))
+                    .transpose()?,
+            },
+            "select" => Action::Select {
+                selector: self.selector(s.select.as_deref().unwrap_or_default(), &at("select"))?,
+                value: value_text("option value to choose")?,
+            },
+            "check" => Action::Check {
+                selector: self.selector(s.check.as_deref().unwrap_or_default(), &at("check"))?,
+                checked: match &s.value {
+                    None => true,
+                    Some(serde_json::Value::Bool(b)) => *b,
+                    Some(_) => {
+                        return Err(
+                            self.error(&at("value"), "a check step's value must be true or false")
+                        )
+                    }
+                },
+            },
+            "wait_for" => Action::WaitFor(match s.wait_for.as_ref().expect("kind wait_for") {
+                RawWait {
+                    selector: Some(sel),
+                    url: None,
+                    ms: None,
+                    network_idle: None,
+                } => WaitFor::Selector(self.selector(sel, &key(&at("wait_for"), "selector"))?),
+                RawWait {
+                    selector: None,
+                    url: Some(u),
+                    ms: None,
+                    network_idle: None,
+                } => WaitFor::Url(u.clone()),
+                RawWait {
+                    selector: None,
+                    url: None,
+                    ms: Some(ms),
+                    network_idle: None,
+                } => WaitFor::Ms(*ms),
+                RawWait {
+                    selector: None,
+                    url: None,
+                    ms: None,
+                    network_idle: Some(true),
+                } => WaitFor::NetworkIdle,
+                _ => return Err(self.error(
+                    &at("wait_for"),
+                    "wait_for takes exactly one of selector, url, ms, or \"network_idle\": true",
+                )),
+            }),
+            "set_cookie" => {
+                let c = s.set_cookie.as_ref().expect("kind set_cookie");
+                Action::SetCookie {
+                    name: c.name.clone(),
+                    value: self.text(
+                        &c.value,
+                        c.secret.unwrap_or(false),
+                        &key(&at("set_cookie"), "value"),
+                    )?,
+                    path: c.path.clone().unwrap_or_else(|| "/".into()),
+                }
+            }
+            "local_storage" => {
+                let entries = s.local_storage.as_ref().expect("kind local_storage");
+                let mut out = Vec::new();
+                for (k, v) in entries {
+                    out.push((
+                        k.clone(),
+                        self.text(v, false, &key(&at("local_storage"), k))?,
+                    ));
+                }
+                Action::LocalStorage(out)
+            }
+            "logout" => Action::Logout(match s.logout.as_ref().expect("kind logout") {
+                RawLogout::Path(p) => Logout::Visit(self.target(p, &at("logout"))?),
+                RawLogout::Click { click } => {
+                    Logout::Click(self.selector(click, &key(&at("logout"), "click"))?)
+                }
+            }),
+            other => unreachable!("unknown kind {other}"),
+        };
+        Ok(Step {
+            block,
+            index: i + 1,
+            action,
+            timeout: s.timeout_ms.map(Duration::from_millis),
+        })
+    }
+
+    fn target(&self, target: &str, path: &[Seg]) -> Result<String, ScenarioError> {
+        if target.trim().is_empty() {
+            return Err(self.error(path, "an empty path: write a path such as \"/account\""));
+        }
+        if target.contains("://") && Url::parse(target).is_err() {
+            return Err(self.error(path, format!("{target:?} is not a URL")));
+        }
+        Ok(target.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,240 @@
+//! The scenario file as written: serde types that reject unknown keys, and
+//! parse errors turned into messages that say where and how to fix.
+
+use crate::expect::Expectations;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFile {
+    pub site: Option<String>,
+    pub base_url: String,
+    pub crawl: Option<RawCrawl>,
+    pub scenarios: Vec<RawScenario>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScenario {
+    pub name: String,
+    #[serde(default)]
+    pub login: Vec<RawStep>,
+    #[serde(default)]
+    pub steps: Vec<RawStep>,
+    pub crawl: Option<RawCrawl>,
+    pub expect: Option<Expectations>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCrawlConfig {
+    pub start: Option<Vec<String>>,
+    pub include: Option<Vec<String>>,
+    pub exclude: Option<Vec<String>>,
+    pub max_pages: Option<usize>,
+    pub max_depth: Option<usize>,
+    pub sitemap: Option<bool>,
+}
+
+/// `"crawl": false` or a crawl object.
+#[derive(Debug)]
+pub(super) enum RawCrawl {
+    Enabled(bool),
+    Config(RawCrawlConfig),
+}
+
+impl<'de> Deserialize<'de> for RawCrawl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CrawlVisitor;
+        impl<'de> Visitor<'de> for CrawlVisitor {
+            type Value = RawCrawl;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("false or a crawl object {\"start\": [...], \"max_pages\": ...}")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawCrawl, E> {
+                Ok(RawCrawl::Enabled(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawCrawl, A::Error> {
+                RawCrawlConfig::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawCrawl::Config)
+            }
+        }
+        deserializer.deserialize_any(CrawlVisitor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWait {
+    pub selector: Option<String>,
+    pub url: Option<String>,
+    pub ms: Option<u64>,
+    pub network_idle: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCookie {
+    pub name: String,
+    pub value: String,
+    pub path: Option<String>,
+    pub secret: Option<bool>,
+}
+
+/// `"logout": "/logout"` or `"logout": {"click": "#signout"}`.
+#[derive(Debug)]
+pub(super) enum RawLogout {
+    Path(String),
+    Click { click: String },
+}
+
+impl<'de> Deserialize<'de> for RawLogout {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Click {
+            click: String,
+        }
+        struct LogoutVisitor;
+        impl<'de> Visitor<'de> for LogoutVisitor {
+            type Value = RawLogout;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a path such as \"/logout\" or {\"click\": \"#signout\"}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawLogout, E> {
+                Ok(RawLogout::Path(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawLogout, A::Error> {
+                Click::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|c| RawLogout::Click { click: c.click })
+            }
+        }
+        deserializer.deserialize_any(LogoutVisitor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStep {
+    pub goto: Option<String>,
+    pub visit: Option<String>,
+    pub fill: Option<String>,
+    pub click: Option<String>,
+    pub press: Option<String>,
+    pub select: Option<String>,
+    pub check: Option<String>,
+    pub wait_for: Option<RawWait>,
+    pub set_cookie: Option<RawCookie>,
+    pub local_storage: Option<BTreeMap<String, String>>,
+    pub consent: Option<String>,
+    pub logout: Option<RawLogout>,
+    pub value: Option<serde_json::Value>,
+    pub selector: Option<String>,
+    pub secret: Option<bool>,
+    pub timeout_ms: Option<u64>,
+}
+
+impl RawStep {
+    /// The action keys a step may have (exactly one).
+    pub const KINDS: [&'static str; 12] = [
+        "goto",
+        "visit",
+        "fill",
+        "click",
+        "press",
+        "select",
+        "check",
+        "wait_for",
+        "set_cookie",
+        "local_storage",
+        "consent",
+        "logout",
+    ];
+
+    /// The action keys present.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let present = [
+            self.goto.is_some(),
+            self.visit.is_some(),
+            self.fill.is_some(),
+            self.click.is_some(),
+            self.press.is_some(),
+            self.select.is_some(),
+            self.check.is_some(),
+            self.wait_for.is_some(),
+            self.set_cookie.is_some(),
+            self.local_storage.is_some(),
+            self.consent.is_some(),
+            self.logout.is_some(),
+        ];
+        Self::KINDS
+            .iter()
+            .zip(present)
+            .filter(|(_, p)| *p)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+}
+
+/// Parses the file; an error is (line, column, message).
+pub(super) fn from_str(text: &str) -> Result<RawFile, (usize, usize, String)> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let file = serde_path_to_error::deserialize::<_, RawFile>(&mut de).map_err(|error| {
+        let path = error.path().to_string();
+        describe(error.into_inner(), &path)
+    })?;
+    de.end().map_err(|e| describe(e, ""))?;
+    Ok(file)
+}
+
+fn describe(inner: serde_json::Error, path: &str) -> (usize, usize, String) {
+    let (line, column) = (inner.line(), inner.column());
+    let text = inner.to_string();
+    let bare = text
+        .rsplit_once(" at line ")
+        .map(|(m, _)| m.to_string())
+        .unwrap_or(text);
+    let at = if path == "." || path.is_empty() {
+        String::new()
+    } else {
+        format!(" (at {path})")
+    };
+    let message = match inner.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("malformed JSON: {bare}; look for a missing comma, quote or bracket here or just before")
+        }
+        serde_json::error::Category::Io => format!("cannot read the file: {bare}"),
+        serde_json::error::Category::Data => data_message(&bare, &at),
+    };
+    (line, column, message)
+}
+
+/// Rewrites serde's data errors: unknown keys get the nearest valid key.
+fn data_message(bare: &str, at: &str) -> String {
+    if let Some(rest) = bare.strip_prefix("unknown field `") {
+        let (unknown, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let nearest = valid
+            .iter()
+            .map(|v| (strsim::jaro_winkler(unknown, v), *v))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .filter(|(score, _)| *score > 0.7)
+            .map(|(_, v)| format!("did you mean \"{v}\"? "))
+            .unwrap_or_default();
+        return format!(
+            "unknown key \"{unknown}\"{at}: {nearest}valid keys here: {}",
+            valid.join(", ")
+        );
+    }
+    if let Some(rest) = bare.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or(rest);
+        return format!("missing key \"{name}\"{at}: add it");
+    }
+    if let Some(rest) = bare.strip_prefix("invalid type: ") {
+        return format!("wrong type{at}: {rest}");
+    }
+    format!("{bare}{at}")
+}
