@@ -82,7 +82,7 @@ pub async fn audit(
                         Some(tab) => tab,
                         None => Tab::new(browser.new_tab(context).await?).await?,
                     };
-                    let visit = current.visit(&target.url, &options.visit).await;
+                    let visit = current.visit(&target.url, &options.visit, None).await;
                     if visit.tab_usable {
                         tab = Some(current);
                     } else {

@@ -225,6 +225,9 @@ pub struct PageCapture {
     /// Pushes with `seq` at or above this count as logged in (`None`: every push
     /// on the page has the page's own session state).
     pub logged_in_from_seq: Option<u64>,
+    /// Links of the rendered page (`a[href]`, absolute), for the crawl.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
 }
 
 impl PageCapture {
@@ -245,6 +248,7 @@ impl PageCapture {
             sdk_requests: Vec::new(),
             dialogs: Vec::new(),
             logged_in_from_seq: None,
+            links: Vec::new(),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod browser;
 pub mod capture;
 pub mod checks;
 pub mod cli;
+pub mod crawl;
 pub mod demo;
 pub mod error;
 pub mod expect;

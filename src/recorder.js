@@ -51,6 +51,7 @@
   var MAX_STRING = 4000;
   var MAX_ITEMS = 200;
 
+  var DOC_ID = Math.random().toString(36).slice(2) + Date.now().toString(36);
   var log = [];
   var dropped = 0;
   var seq = 0;
@@ -305,11 +306,13 @@
     writable: false,
     value: O.freeze({
       take: function () {
-        var out = { events: log, dropped: dropped };
+        var out = { events: log, dropped: dropped, doc: DOC_ID };
         log = [];
         dropped = 0;
         return out;
       },
+      // Where the log stands now: pushes after this mark happened after an action.
+      mark: function () { return { doc: DOC_ID, seq: seq }; },
       encode: encode
     })
   });

@@ -49,8 +49,21 @@ pub fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// A shop account for sign-in (form POST to `/login`, cookie session).
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The e-mail typed into the login form.
+    pub email: String,
+    /// The password typed into the login form.
+    pub password: String,
+    /// What `/api/me.js` tells the pages about this user.
+    pub profile: serde_json::Value,
+}
+
 struct Site {
     files: HashMap<String, Resource>,
+    accounts: Vec<Account>,
+    sessions: Mutex<HashMap<String, usize>>,
     log: Mutex<Vec<String>>,
 }
 
@@ -65,10 +78,24 @@ impl StaticServer {
     /// Serves `files` (keyed by path, e.g. `/index.html`; `/` serves `/index.html`,
     /// `/dir/` serves `/dir/index.html`) on a free loopback port.
     pub async fn start(files: HashMap<String, Resource>) -> std::io::Result<Self> {
+        Self::start_shop(files, Vec::new()).await
+    }
+
+    /// Like [`StaticServer::start`], plus sign-in: `POST /login` (form fields
+    /// `email`, `password`, `next`) sets a session cookie; a path whose last
+    /// segment starts with `logout` ends it; `/api/me.js` sets `window.shopUser`
+    /// to the signed-in account's profile (or `null`); `/account/` pages need a
+    /// session and redirect to `/login.html?next=...` without one.
+    pub async fn start_shop(
+        files: HashMap<String, Resource>,
+        accounts: Vec<Account>,
+    ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let site = Arc::new(Site {
             files,
+            accounts,
+            sessions: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
         });
         let app = axum::Router::new()
@@ -90,7 +117,7 @@ impl StaticServer {
         format!("{}{path}", self.base_url())
     }
 
-    /// Every path and query requested so far, in order.
+    /// Every request so far (`METHOD /path?query`), in order.
     pub fn access_log(&self) -> Vec<String> {
         self.site.log.lock().expect("log lock").clone()
     }
@@ -102,15 +129,100 @@ impl Drop for StaticServer {
     }
 }
 
+fn redirect(to: &str, cookie: Option<String>) -> Response {
+    let mut response = Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, to);
+    if let Some(cookie) = cookie {
+        response = response.header(header::SET_COOKIE, cookie);
+    }
+    response.body(Body::empty()).expect("a valid redirect")
+}
+
+fn session_of(site: &Site, request: &Request) -> Option<usize> {
+    let cookies = request.headers().get(header::COOKIE)?.to_str().ok()?;
+    let sid = cookies
+        .split(';')
+        .find_map(|c| c.trim().strip_prefix("sid="))?;
+    site.sessions
+        .lock()
+        .expect("sessions lock")
+        .get(sid)
+        .copied()
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 async fn answer(State(site): State<Arc<Site>>, request: Request) -> Response {
-    let uri = request.uri();
-    site.log.lock().expect("log lock").push(
-        uri.path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
-            .to_string(),
-    );
-    let mut path = uri.path().to_string();
+    let uri = request.uri().clone();
+    let method = request.method().clone();
+    let path_and_query = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_string();
+    site.log
+        .lock()
+        .expect("log lock")
+        .push(format!("{method} {path_and_query}"));
+    let session = session_of(&site, &request);
+    let path = uri.path().to_string();
+    if !site.accounts.is_empty() {
+        if method == axum::http::Method::POST && path == "/login" {
+            let body = axum::body::to_bytes(request.into_body(), 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let (email, password) = (
+                form_field(&body, "email").unwrap_or_default(),
+                form_field(&body, "password").unwrap_or_default(),
+            );
+            let next = form_field(&body, "next")
+                .filter(|n| n.starts_with('/'))
+                .unwrap_or_else(|| "/account/".into());
+            return match site
+                .accounts
+                .iter()
+                .position(|a| a.email == email && a.password == password)
+            {
+                Some(index) => {
+                    let sid = format!("s{}-{}", index, site.log.lock().expect("log lock").len());
+                    site.sessions
+                        .lock()
+                        .expect("sessions lock")
+                        .insert(sid.clone(), index);
+                    redirect(&next, Some(format!("sid={sid}; Path=/; HttpOnly")))
+                }
+                None => redirect("/login.html?error=1", None),
+            };
+        }
+        if path
+            .rsplit('/')
+            .find(|s| !s.is_empty())
+            .is_some_and(|last| last.starts_with("logout"))
+        {
+            return redirect("/", Some("sid=; Path=/; Max-Age=0".into()));
+        }
+        if path == "/api/me.js" {
+            let profile = session
+                .and_then(|i| site.accounts.get(i))
+                .map(|a| a.profile.to_string())
+                .unwrap_or_else(|| "null".into());
+            let body = format!("window.shopUser = {profile};\n");
+            return Response::builder()
+                .header(header::CONTENT_TYPE, "text/javascript; charset=utf-8")
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(Body::from(body))
+                .expect("a valid response");
+        }
+        if path.starts_with("/account/") && session.is_none() {
+            return redirect(&format!("/login.html?next={}", path), None);
+        }
+    }
+    let mut path = path;
     if path.ends_with('/') {
         path.push_str("index.html");
     }

@@ -1,29 +1,35 @@
-//! Visiting one page in a tab: navigate, settle, take the recorder's log, and
+//! A tab that audits pages: navigate, act, settle, take the recorder's log, and
 //! return a [`PageCapture`]. This is the only module that reads a page.
 
 use crate::capture::{is_sdk_script, Dialog, Event, PageCapture, ReadBack};
+use crate::crawl::Scope;
 use crate::error::Fatal;
 use crate::network::Inflight;
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    ContinueRequestParams, EnableParams as FetchEnable, EventRequestPaused, FailRequestParams,
+    RequestPattern, RequestStage,
+};
 use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
 use chromiumoxide::cdp::browser_protocol::network::{
-    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
-    ResourceType,
+    ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
+    EventResponseReceived, ResourceType,
 };
 use chromiumoxide::cdp::browser_protocol::page::{
-    AddScriptToEvaluateOnNewDocumentParams, EventJavascriptDialogOpening, EventLoadEventFired,
-    HandleJavaScriptDialogParams, NavigateParams,
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, EventJavascriptDialogOpening,
+    EventLoadEventFired, HandleJavaScriptDialogParams, NavigateParams,
 };
 use chromiumoxide::cdp::js_protocol::debugger::{
     EnableParams as DebuggerEnable, EventScriptParsed, GetScriptSourceParams,
     SetSkipAllPausesParams,
 };
 use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, TerminateExecutionParams};
+use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::Page;
 use futures::stream::{BoxStream, SelectAll};
 use futures::StreamExt;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The in-page recorder, installed before any page script runs.
@@ -56,9 +62,23 @@ impl Default for VisitOptions {
     }
 }
 
+/// Where the recorder's log stands: pushes after a mark came after an action.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Mark {
+    /// The document the recorder runs in.
+    pub doc: String,
+    /// The last sequence number handed out.
+    pub seq: u64,
+}
+
 /// A tab with the recorder installed, reused from page to page.
 pub struct Tab {
     page: Page,
+    /// The crawl's scope while a crawl visit runs; `None`: any navigation.
+    scope: Arc<Mutex<Option<Scope>>>,
+    /// Navigations refused because they left the scope.
+    blocked: Arc<Mutex<Vec<String>>>,
+    gatekeeper: tokio::task::JoinHandle<()>,
 }
 
 /// What a visit produced.
@@ -68,9 +88,32 @@ pub struct Visit {
     /// False when the tab is stuck (a script that never yields) and must be
     /// replaced by a new one.
     pub tab_usable: bool,
+    /// Set when a redirect left the crawl's scope: the page was not requested
+    /// there and is not audited.
+    pub out_of_scope: Option<String>,
+    /// The recorder's document of the capture.
+    pub doc: Option<String>,
 }
 
-/// Everything the event loop of one visit learns from CDP.
+/// Why an operation on the tab failed.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// For the finding's message.
+    pub reason: String,
+    /// Whether the tab can still be used.
+    pub tab_usable: bool,
+}
+
+impl Failure {
+    fn new(reason: impl Into<String>, tab_usable: bool) -> Self {
+        Failure {
+            reason: reason.into(),
+            tab_usable,
+        }
+    }
+}
+
+/// Everything one operation learns from CDP.
 enum Cdp {
     RequestSent(Arc<EventRequestWillBeSent>),
     RequestDone(String),
@@ -94,209 +137,368 @@ struct Dump {
     #[serde(default)]
     sdk: bool,
     href: Option<String>,
+    #[serde(default)]
+    links: Vec<String>,
+    doc: Option<String>,
 }
 
 impl Tab {
-    /// Prepares a tab: the recorder on every new document, and the debugger (for
-    /// reading script sources) with pauses skipped so `debugger;` cannot hang a page.
+    /// Prepares a tab: the recorder on every new document; the debugger (for
+    /// reading script sources) with pauses skipped so `debugger;` cannot hang a
+    /// page; and a gatekeeper that lets a crawl's document requests through only
+    /// inside its scope, so a redirect never requests an out-of-scope URL.
     pub async fn new(page: Page) -> Result<Tab, Fatal> {
+        let scope: Arc<Mutex<Option<Scope>>> = Arc::default();
+        let blocked: Arc<Mutex<Vec<String>>> = Arc::default();
         let setup = async {
             page.execute(AddScriptToEvaluateOnNewDocumentParams::new(RECORDER_JS))
                 .await?;
             page.execute(DebuggerEnable::default()).await?;
             page.execute(SetSkipAllPausesParams::new(true)).await?;
-            Ok::<_, chromiumoxide::error::CdpError>(())
+            let paused = page.event_listener::<EventRequestPaused>().await?;
+            let pattern = RequestPattern::builder()
+                .url_pattern("*")
+                .resource_type(ResourceType::Document)
+                .request_stage(RequestStage::Request)
+                .build();
+            page.execute(FetchEnable::builder().pattern(pattern).build())
+                .await?;
+            Ok::<_, chromiumoxide::error::CdpError>(paused)
         };
-        tokio::time::timeout(Duration::from_secs(20), setup)
+        let mut paused = tokio::time::timeout(Duration::from_secs(20), setup)
             .await
             .map_err(|_| Fatal::BrowserDied("setting up a tab timed out".into()))?
             .map_err(|e| Fatal::BrowserDied(format!("cannot set up a tab: {e}")))?;
-        Ok(Tab { page })
+        let gatekeeper = {
+            let (page, scope, blocked) = (page.clone(), scope.clone(), blocked.clone());
+            tokio::spawn(async move {
+                while let Some(event) = paused.next().await {
+                    let allowed = match (
+                        scope.lock().expect("scope lock").as_ref(),
+                        url::Url::parse(&event.request.url),
+                    ) {
+                        (None, _) => true,
+                        (Some(scope), Ok(url)) => scope.allows(&url),
+                        (Some(_), Err(_)) => false,
+                    };
+                    let page = page.clone();
+                    if allowed {
+                        tokio::spawn(async move {
+                            let _ = page
+                                .execute(ContinueRequestParams::new(event.request_id.clone()))
+                                .await;
+                        });
+                    } else {
+                        tracing::info!(url = %event.request.url, "not requested: outside the crawl's scope");
+                        blocked
+                            .lock()
+                            .expect("blocked lock")
+                            .push(event.request.url.clone());
+                        tokio::spawn(async move {
+                            let _ = page
+                                .execute(FailRequestParams::new(
+                                    event.request_id.clone(),
+                                    ErrorReason::BlockedByClient,
+                                ))
+                                .await;
+                        });
+                    }
+                }
+            })
+        };
+        Ok(Tab {
+            page,
+            scope,
+            blocked,
+            gatekeeper,
+        })
     }
 
     /// Closes the tab, giving up quickly on a stuck renderer.
     pub async fn close(self) {
+        self.gatekeeper.abort();
         let _ = tokio::time::timeout(
             Duration::from_secs(2),
             self.page.execute(TerminateExecutionParams::default()),
         )
         .await;
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.page.close()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.page.clone().close()).await;
     }
 
-    async fn listen(
-        &self,
-    ) -> Result<SelectAll<BoxStream<'static, Cdp>>, chromiumoxide::error::CdpError> {
+    async fn operation(&self, options: &VisitOptions) -> Result<Operation, Failure> {
         let p = &self.page;
-        let mut all = SelectAll::new();
-        all.push(
-            p.event_listener::<EventRequestWillBeSent>()
-                .await?
-                .map(Cdp::RequestSent)
-                .boxed(),
-        );
-        all.push(
-            p.event_listener::<EventLoadingFinished>()
-                .await?
-                .map(|e| Cdp::RequestDone(e.request_id.inner().clone()))
-                .boxed(),
-        );
-        all.push(
-            p.event_listener::<EventLoadingFailed>()
-                .await?
-                .map(|e| Cdp::RequestDone(e.request_id.inner().clone()))
-                .boxed(),
-        );
-        all.push(
-            p.event_listener::<EventResponseReceived>()
-                .await?
-                .map(Cdp::Response)
-                .boxed(),
-        );
-        all.push(
-            p.event_listener::<EventLoadEventFired>()
-                .await?
-                .map(|_| Cdp::Load)
-                .boxed(),
-        );
-        all.push(
-            p.event_listener::<EventJavascriptDialogOpening>()
-                .await?
-                .map(Cdp::Dialog)
-                .boxed(),
-        );
-        all.push(
-            p.event_listener::<EventScriptParsed>()
-                .await?
-                .map(Cdp::Script)
-                .boxed(),
-        );
-        all.push(
-            p.event_listener::<EventTargetCrashed>()
-                .await?
-                .map(|_| Cdp::Crashed)
-                .boxed(),
-        );
-        Ok(all)
+        let listen = async {
+            let mut all = SelectAll::new();
+            all.push(
+                p.event_listener::<EventRequestWillBeSent>()
+                    .await?
+                    .map(Cdp::RequestSent)
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventLoadingFinished>()
+                    .await?
+                    .map(|e| Cdp::RequestDone(e.request_id.inner().clone()))
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventLoadingFailed>()
+                    .await?
+                    .map(|e| Cdp::RequestDone(e.request_id.inner().clone()))
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventResponseReceived>()
+                    .await?
+                    .map(Cdp::Response)
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventLoadEventFired>()
+                    .await?
+                    .map(|_| Cdp::Load)
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventJavascriptDialogOpening>()
+                    .await?
+                    .map(Cdp::Dialog)
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventScriptParsed>()
+                    .await?
+                    .map(Cdp::Script)
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventTargetCrashed>()
+                    .await?
+                    .map(|_| Cdp::Crashed)
+                    .boxed(),
+            );
+            Ok::<_, chromiumoxide::error::CdpError>(all)
+        };
+        let events = listen
+            .await
+            .map_err(|e| Failure::new(format!("browser error: {e}"), false))?;
+        let started = Instant::now();
+        Ok(Operation {
+            events,
+            state: OpState::new(started, self.page.target_id().inner().clone()),
+            started,
+            deadline: started + options.timeout,
+            timeout: options.timeout,
+        })
     }
 
-    /// Visits `url` and records what happened to `window.InsiderQueue`.
-    pub async fn visit(&self, url: &str, options: &VisitOptions) -> Visit {
-        let started = Instant::now();
-        let deadline = started + options.timeout;
-        let mut state = VisitState::new(started);
-        let unreachable = |capture: PageCapture, tab_usable| Visit {
-            capture,
-            tab_usable,
-        };
-        let mut events = match self.listen().await {
-            Ok(events) => events,
-            Err(e) => {
-                return unreachable(
-                    PageCapture::unreachable(url, format!("browser error: {e}")),
-                    false,
-                )
-            }
-        };
-
-        // Navigate; Page.navigate answers once the response is committed (or failed).
-        let navigate = self.page.execute(NavigateParams::new(url));
-        let nav = tokio::select! {
-            result = tokio::time::timeout_at(deadline.into(), navigate) => result,
-            // Keep reading events meanwhile, so dialogs during navigation are handled.
-            _ = state.pump(&self.page, &mut events, deadline) => return unreachable(
-                PageCapture::unreachable(url, "the renderer crashed"), false),
-        };
-        let loader_id = match nav {
-            Err(_) => {
-                let secs = options.timeout.as_secs();
-                let reason = match state.documents.values().last() {
-                    Some(status) => format!("no load event within {secs} s (the server answered HTTP {status}; a script that never yields?)"),
-                    None => format!("no response within {secs} s"),
-                };
-                return unreachable(PageCapture::unreachable(url, reason), false);
-            }
-            Ok(Err(e)) => {
-                return unreachable(
-                    PageCapture::unreachable(url, format!("navigation failed: {e}")),
-                    true,
-                )
-            }
-            Ok(Ok(response)) => {
-                if let Some(error) = response.result.error_text.filter(|e| !e.is_empty()) {
-                    return unreachable(
-                        PageCapture::unreachable(url, format!("navigation failed: {error}")),
-                        true,
-                    );
+    /// Visits `url` (inside `scope` when crawling) and records what happened to
+    /// `window.InsiderQueue`.
+    pub async fn visit(&self, url: &str, options: &VisitOptions, scope: Option<&Scope>) -> Visit {
+        *self.scope.lock().expect("scope lock") = scope.cloned();
+        self.blocked.lock().expect("blocked lock").clear();
+        let result = async {
+            let mut op = self.operation(options).await?;
+            op.navigate(&self.page, url).await?;
+            op.settle(&self.page, options).await?;
+            Ok::<_, Failure>(op)
+        }
+        .await;
+        *self.scope.lock().expect("scope lock") = None;
+        let op = match result {
+            Ok(op) => op,
+            Err(failure) => {
+                let out_of_scope = self.blocked.lock().expect("blocked lock").first().cloned();
+                let mut capture = PageCapture::unreachable(url, failure.reason);
+                if let Some(to) = &out_of_scope {
+                    capture.unreachable = Some(crate::capture::Unreachable {
+                        reason: format!("redirected out of the crawl's scope to {to}"),
+                    });
                 }
-                response.result.loader_id.map(|l| l.inner().clone())
+                return Visit {
+                    capture,
+                    tab_usable: failure.tab_usable,
+                    out_of_scope,
+                    doc: None,
+                };
             }
         };
-        state.loader_id = loader_id;
+        self.finish(url, op, options).await
+    }
 
-        // Load event.
-        if !state
-            .wait(&self.page, &mut events, deadline, |s, _| s.loaded)
-            .await
-        {
-            let reason = if state.crashed {
-                "the renderer crashed".to_string()
-            } else {
-                format!(
-                    "no load event within {} s (a script that never yields?)",
-                    options.timeout.as_secs()
-                )
+    /// Navigates to `url` and settles, without auditing.
+    pub async fn goto(&self, url: &str, options: &VisitOptions) -> Result<(), Failure> {
+        let mut op = self.operation(options).await?;
+        op.navigate(&self.page, url).await?;
+        op.settle(&self.page, options).await
+    }
+
+    /// Runs `action` in the page, then settles (following a navigation it starts).
+    pub async fn act(&self, action: &DomAction, options: &VisitOptions) -> Result<(), Failure> {
+        let mut op = self.operation(options).await?;
+        let page = self.page.clone();
+        let perform = action.perform(&page);
+        let result = tokio::select! {
+            result = tokio::time::timeout_at(op.deadline.into(), perform) => result.unwrap_or_else(|_| Err(format!("no answer within {} s", options.timeout.as_secs()))),
+            _ = op.state.pump(&self.page, &mut op.events, op.deadline) => Err("the renderer crashed".into()),
+        };
+        result.map_err(|reason| Failure::new(reason, !op.state.crashed))?;
+        op.settle(&self.page, options).await
+    }
+
+    /// Waits until `condition` holds in the page (polling), or fails at the deadline.
+    pub async fn wait_until(
+        &self,
+        condition: &WaitCondition,
+        options: &VisitOptions,
+    ) -> Result<(), Failure> {
+        let deadline = Instant::now() + options.timeout;
+        loop {
+            let holds = match condition {
+                WaitCondition::Selector(selector) => {
+                    let expr = format!(
+                        "document.querySelector({}) !== null",
+                        serde_json::to_string(selector).expect("a string")
+                    );
+                    evaluate(&self.page, &expr)
+                        .await
+                        .ok()
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(false)
+                }
+                WaitCondition::Url(glob) => self.url().await.is_some_and(|u| url_matches(glob, &u)),
             };
-            return unreachable(PageCapture::unreachable(url, reason), false);
+            if holds {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(Failure::new(
+                    format!("still waiting after {} s", options.timeout.as_secs()),
+                    true,
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let load_ms = started.elapsed().as_millis() as u64;
-        if let Some(status) = state.status().filter(|s| *s >= 400) {
-            let mut capture = PageCapture::unreachable(url, format!("HTTP status {status}"));
-            capture.status = Some(status);
-            return unreachable(capture, true);
-        }
+    }
 
-        // Network quiet, then the settle window (new activity restarts the wait).
-        let quiet = options.quiet + options.settle;
-        if !state
-            .wait(&self.page, &mut events, deadline, |s, now| {
-                s.network.is_quiet(now, quiet)
-            })
+    /// Waits for network quiet and the settle window on the current page.
+    pub async fn settle(&self, options: &VisitOptions) -> Result<(), Failure> {
+        let mut op = self.operation(options).await?;
+        op.settle(&self.page, options).await
+    }
+
+    /// Settles and audits the page the tab is on (the end of a login, a logout click).
+    pub async fn audit_current(&self, options: &VisitOptions) -> Visit {
+        let url = self.url().await.unwrap_or_default();
+        match self.operation(options).await {
+            Ok(mut op) => match op.settle(&self.page, options).await {
+                Ok(()) => self.finish(&url, op, options).await,
+                Err(f) => Visit {
+                    capture: PageCapture::unreachable(&url, f.reason),
+                    tab_usable: f.tab_usable,
+                    out_of_scope: None,
+                    doc: None,
+                },
+            },
+            Err(f) => Visit {
+                capture: PageCapture::unreachable(&url, f.reason),
+                tab_usable: f.tab_usable,
+                out_of_scope: None,
+                doc: None,
+            },
+        }
+    }
+
+    /// Where the recorder's log stands now.
+    pub async fn mark(&self) -> Option<Mark> {
+        let value = evaluate(
+            &self.page,
+            "window.__insiderAuditRecorder ? window.__insiderAuditRecorder.mark() : null",
+        )
+        .await
+        .ok()?;
+        serde_json::from_value(value).ok()
+    }
+
+    /// The URL of the current document.
+    pub async fn url(&self) -> Option<String> {
+        evaluate(&self.page, "document.URL")
             .await
-        {
-            return unreachable(
-                PageCapture::unreachable(
-                    url,
-                    format!(
-                        "the page did not settle within {} s (network never quiet)",
-                        options.timeout.as_secs()
-                    ),
-                ),
-                !state.crashed,
-            );
-        }
+            .ok()?
+            .as_str()
+            .map(str::to_string)
+    }
 
-        // Take the log and read the user back.
+    /// Evaluates `expression` in the page and returns its JSON value.
+    pub async fn evaluate(&self, expression: &str) -> Result<serde_json::Value, String> {
+        evaluate(&self.page, expression).await
+    }
+
+    /// A PNG screenshot of the viewport.
+    pub async fn screenshot(&self) -> Result<Vec<u8>, String> {
+        let params = ScreenshotParams::builder()
+            .format(CaptureScreenshotFormat::Png)
+            .build();
+        tokio::time::timeout(Duration::from_secs(10), self.page.screenshot(params))
+            .await
+            .map_err(|_| "the screenshot timed out".to_string())?
+            .map_err(|e| e.to_string())
+    }
+
+    /// Sets a cookie for `url`.
+    pub async fn set_cookie(
+        &self,
+        url: &str,
+        name: &str,
+        value: &str,
+        path: &str,
+    ) -> Result<(), String> {
+        use chromiumoxide::cdp::browser_protocol::network::CookieParam;
+        let cookie = CookieParam::builder()
+            .name(name)
+            .value(value)
+            .url(url)
+            .path(path)
+            .build()
+            .map_err(|e| e.to_string())?;
+        self.page
+            .set_cookie(cookie)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn finish(&self, url: &str, mut op: Operation, options: &VisitOptions) -> Visit {
+        let unreachable = |reason: String, tab_usable| Visit {
+            capture: PageCapture::unreachable(url, reason),
+            tab_usable,
+            out_of_scope: None,
+            doc: None,
+        };
+        let load_ms = op
+            .state
+            .loaded_at
+            .map(|t| t.duration_since(op.started).as_millis() as u64);
+        if let Some(status) = op.state.status().filter(|s| *s >= 400) {
+            let mut v = unreachable(format!("HTTP status {status}"), true);
+            v.capture.status = Some(status);
+            return v;
+        }
+        let collect_deadline = op.deadline.max(Instant::now() + Duration::from_secs(1));
         let collect = self.collect(&options.user_expr);
-        let collect_deadline = deadline.max(Instant::now() + Duration::from_secs(1));
         let dump = tokio::select! {
             dump = tokio::time::timeout_at(collect_deadline.into(), collect) => dump.ok(),
-            _ = state.pump(&self.page, &mut events, collect_deadline) => None,
+            _ = op.state.pump(&self.page, &mut op.events, collect_deadline) => None,
         };
         let dump = match dump {
             Some(Ok(dump)) => dump,
-            Some(Err(reason)) => return unreachable(PageCapture::unreachable(url, reason), true),
-            None if state.crashed => {
-                return unreachable(PageCapture::unreachable(url, "the renderer crashed"), false)
-            }
+            Some(Err(reason)) => return unreachable(reason, true),
+            None if op.state.crashed => return unreachable("the renderer crashed".into(), false),
             None => {
                 return unreachable(
-                    PageCapture::unreachable(
-                        url,
-                        format!(
-                            "a page script never yields: the page did not answer within {} s",
-                            options.timeout.as_secs()
-                        ),
+                    format!(
+                        "a page script never yields: the page did not answer within {} s",
+                        op.timeout.as_secs()
                     ),
                     false,
                 )
@@ -305,26 +507,30 @@ impl Tab {
         let mut capture = PageCapture {
             url: url.to_string(),
             final_url: dump.href,
-            status: state.status(),
-            load_ms: Some(load_ms),
+            status: op.state.status(),
+            load_ms,
             unreachable: None,
             events: dump.events,
             events_dropped: dump.dropped,
             readback: dump.readback,
             sdk_present: dump.sdk,
-            sdk_requests: state.sdk_requests.clone(),
-            dialogs: state.dialogs.clone(),
+            sdk_requests: op.state.sdk_requests.clone(),
+            dialogs: op.state.dialogs.clone(),
             logged_in_from_seq: None,
+            links: dump.links,
         };
         if dump.missing {
             capture.unreachable = Some(crate::capture::Unreachable {
                 reason: "the recorder did not run on this page".into(),
             });
         }
-        self.fill_sources(&mut capture.events, &state.scripts).await;
+        self.fill_sources(&mut capture.events, &op.state.scripts)
+            .await;
         Visit {
             capture,
             tab_usable: true,
+            out_of_scope: None,
+            doc: dump.doc,
         }
     }
 
@@ -339,23 +545,14 @@ impl Tab {
   catch (e) {{ let m = 'error'; try {{ m = '' + e; }} catch (_) {{}} readback = {{ outcome: 'threw', message: m }}; }}
   let sdk = false;
   try {{ sdk = window.Insider !== undefined && window.Insider !== null; }} catch (_) {{}}
-  return {{ events: out.events, dropped: out.dropped, readback, sdk, href: document.URL }};
+  const links = [];
+  try {{ const as = document.querySelectorAll('a[href]'); for (let i = 0; i < as.length && i < 5000; i++) links[i] = String(as[i].href); }} catch (_) {{}}
+  return {{ events: out.events, dropped: out.dropped, doc: out.doc, readback, sdk, href: document.URL, links }};
 }})()"#
         );
-        let params = EvaluateParams::builder()
-            .expression(expression)
-            .return_by_value(true)
-            .build()
-            .map_err(|e| e.to_string())?;
-        let result = self
-            .page
-            .execute(params)
+        let value = evaluate(&self.page, &expression)
             .await
             .map_err(|e| format!("reading the recorder failed: {e}"))?;
-        if let Some(details) = &result.result.exception_details {
-            return Err(format!("reading the recorder failed: {}", details.text));
-        }
-        let value = result.result.result.value.clone().unwrap_or_default();
         serde_json::from_value(value).map_err(|e| format!("the recorder's log is unreadable: {e}"))
     }
 
@@ -417,6 +614,118 @@ impl Tab {
     }
 }
 
+/// Evaluates `expression` in the page's main world and returns its value as JSON.
+async fn evaluate(page: &Page, expression: &str) -> Result<serde_json::Value, String> {
+    let params = EvaluateParams::builder()
+        .expression(expression)
+        .return_by_value(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = page.execute(params).await.map_err(|e| e.to_string())?;
+    if let Some(details) = &result.result.exception_details {
+        let message = details
+            .exception
+            .as_ref()
+            .and_then(|e| e.description.clone())
+            .unwrap_or_else(|| details.text.clone());
+        return Err(message);
+    }
+    Ok(result.result.result.value.clone().unwrap_or_default())
+}
+
+/// Whether a URL matches a `wait_for` url glob: the whole URL when the glob has
+/// a scheme, else the path.
+pub fn url_matches(glob: &str, url: &str) -> bool {
+    let regex = crate::crawl::glob_regex(glob);
+    if glob.contains("://") {
+        return regex.is_match(url);
+    }
+    url::Url::parse(url).is_ok_and(|u| regex.is_match(u.path()))
+}
+
+/// A condition a `wait_for` step polls.
+#[derive(Debug, Clone)]
+pub enum WaitCondition {
+    /// An element matches the selector.
+    Selector(String),
+    /// The current URL matches the glob.
+    Url(String),
+}
+
+/// Something a step does to the page.
+#[derive(Debug, Clone)]
+pub enum DomAction {
+    /// Type `value` into the field (replacing its content).
+    Fill { selector: String, value: String },
+    /// Click the element with the mouse.
+    Click { selector: String },
+    /// Press a key on the element (or the focused one).
+    Press {
+        key: String,
+        selector: Option<String>,
+    },
+    /// Choose the option with this value.
+    Select { selector: String, value: String },
+    /// Tick or untick a checkbox.
+    Check { selector: String, checked: bool },
+    /// Run JavaScript (local_storage entries).
+    Script(String),
+}
+
+impl DomAction {
+    async fn perform(&self, page: &Page) -> Result<(), String> {
+        let quoted = |s: &str| serde_json::to_string(s).expect("a string");
+        let find = |selector: &str| {
+            format!("(() => {{ const el = document.querySelector({}); if (!el) throw new Error('no element matches ' + {}); return el; }})()", quoted(selector), quoted(selector))
+        };
+        match self {
+            DomAction::Fill { selector, value } => {
+                let expr = format!(
+                    "(() => {{ const el = {}; el.focus(); const proto = Object.getPrototypeOf(el); const d = Object.getOwnPropertyDescriptor(proto, 'value'); if (d && d.set) d.set.call(el, {}); else el.value = {}; el.dispatchEvent(new Event('input', {{ bubbles: true }})); el.dispatchEvent(new Event('change', {{ bubbles: true }})); return true; }})()",
+                    find(selector), quoted(value), quoted(value)
+                );
+                evaluate(page, &expr).await.map(|_| ())
+            }
+            DomAction::Click { selector } => {
+                evaluate(page, &find(selector)).await?;
+                let element = page
+                    .find_element(selector.as_str())
+                    .await
+                    .map_err(|e| format!("no element matches {selector}: {e}"))?;
+                element
+                    .click()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("cannot click {selector}: {e}"))
+            }
+            DomAction::Press { key, selector } => {
+                let selector = selector.clone().unwrap_or_else(|| ":focus".into());
+                let element = page
+                    .find_element(selector.as_str())
+                    .await
+                    .map_err(|e| format!("no element matches {selector}: {e}"))?;
+                element
+                    .press_key(key)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("cannot press {key}: {e}"))
+            }
+            DomAction::Select { selector, value } => {
+                let expr = format!(
+                    "(() => {{ const el = {}; const v = {}; if (!Array.from(el.options || []).some(o => o.value === v)) throw new Error('no option with value ' + v); el.value = v; el.dispatchEvent(new Event('input', {{ bubbles: true }})); el.dispatchEvent(new Event('change', {{ bubbles: true }})); return true; }})()",
+                    find(selector), quoted(value)
+                );
+                evaluate(page, &expr).await.map(|_| ())
+            }
+            DomAction::Check { selector, checked } => {
+                let expr = format!("(() => {{ const el = {}; if (el.checked !== {checked}) el.click(); return true; }})()", find(selector));
+                evaluate(page, &expr).await.map(|_| ())
+            }
+            DomAction::Script(expr) => evaluate(page, expr).await.map(|_| ()),
+        }
+    }
+}
+
 /// Up to 300 characters of `text` from 0-based `line` and `column`.
 fn snippet_at(text: &str, line: usize, column: usize) -> String {
     let Some(line_text) = text.split('\n').nth(line) else {
@@ -435,12 +744,81 @@ fn snippet_at(text: &str, line: usize, column: usize) -> String {
     text[line_start + start..].chars().take(300).collect()
 }
 
-/// What one visit has learnt so far.
-struct VisitState {
+/// One operation on a tab: its event streams and what they told so far.
+struct Operation {
+    events: SelectAll<BoxStream<'static, Cdp>>,
+    state: OpState,
+    started: Instant,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl Operation {
+    async fn navigate(&mut self, page: &Page, url: &str) -> Result<(), Failure> {
+        let secs = self.timeout.as_secs();
+        let navigate = page.execute(NavigateParams::new(url));
+        self.state.document_pending = true;
+        let nav = tokio::select! {
+            result = tokio::time::timeout_at(self.deadline.into(), navigate) => result,
+            // Keep reading events meanwhile, so dialogs during navigation are handled.
+            _ = self.state.pump(page, &mut self.events, self.deadline) => return Err(Failure::new("the renderer crashed", false)),
+        };
+        match nav {
+            Err(_) => Err(Failure::new(
+                match self.state.documents.values().last() {
+                    Some(status) => format!("no load event within {secs} s (the server answered HTTP {status}; a script that never yields?)"),
+                    None => format!("no response within {secs} s"),
+                },
+                false,
+            )),
+            Ok(Err(e)) => Err(Failure::new(format!("navigation failed: {e}"), true)),
+            Ok(Ok(response)) => {
+                if let Some(error) = response.result.error_text.clone().filter(|e| !e.is_empty()) {
+                    return Err(Failure::new(format!("navigation failed: {error}"), true));
+                }
+                self.state.loader_id = response.result.loader_id.as_ref().map(|l| l.inner().clone());
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits for the load of any pending document, then network quiet plus the
+    /// settle window (new activity restarts the wait).
+    async fn settle(&mut self, page: &Page, options: &VisitOptions) -> Result<(), Failure> {
+        let secs = self.timeout.as_secs();
+        let quiet = options.quiet + options.settle;
+        if !self
+            .state
+            .wait(page, &mut self.events, self.deadline, |s, now| {
+                (!s.document_pending || s.loaded_at.is_some()) && s.network.is_quiet(now, quiet)
+            })
+            .await
+        {
+            let reason = if self.state.crashed {
+                "the renderer crashed".to_string()
+            } else if self.state.document_pending && self.state.loaded_at.is_none() {
+                format!("no load event within {secs} s (a script that never yields?)")
+            } else {
+                format!("the page did not settle within {secs} s (network never quiet)")
+            };
+            return Err(Failure::new(
+                reason,
+                !self.state.crashed && self.state.loaded_at.is_some(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What one operation has learnt so far.
+struct OpState {
     network: Inflight,
-    loaded: bool,
+    main_frame: String,
+    document_pending: bool,
+    loaded_at: Option<Instant>,
     crashed: bool,
     loader_id: Option<String>,
+    last_document: Option<String>,
     documents: HashMap<String, u16>,
     sdk_ids: HashSet<String>,
     sdk_requests: Vec<String>,
@@ -448,13 +826,16 @@ struct VisitState {
     scripts: Vec<Arc<EventScriptParsed>>,
 }
 
-impl VisitState {
-    fn new(now: Instant) -> Self {
-        VisitState {
+impl OpState {
+    fn new(now: Instant, main_frame: String) -> Self {
+        OpState {
             network: Inflight::new(now),
-            loaded: false,
+            main_frame,
+            document_pending: false,
+            loaded_at: None,
             crashed: false,
             loader_id: None,
+            last_document: None,
             documents: HashMap::new(),
             sdk_ids: HashSet::new(),
             sdk_requests: Vec::new(),
@@ -463,11 +844,10 @@ impl VisitState {
         }
     }
 
-    /// HTTP status of the navigated document.
+    /// HTTP status of the current main document.
     fn status(&self) -> Option<u16> {
-        self.loader_id
-            .as_ref()
-            .and_then(|id| self.documents.get(id).copied())
+        let id = self.last_document.as_ref().or(self.loader_id.as_ref())?;
+        self.documents.get(id).copied()
     }
 
     async fn apply(&mut self, page: &Page, event: Cdp) {
@@ -476,6 +856,19 @@ impl VisitState {
             Cdp::RequestSent(e) => {
                 let id = e.request_id.inner().clone();
                 self.network.started(&id, now);
+                let main_document = e.r#type == Some(ResourceType::Document)
+                    && e.frame_id
+                        .as_ref()
+                        .is_some_and(|f| *f.inner() == self.main_frame);
+                if main_document {
+                    // A new document: what the old one requested no longer counts.
+                    self.document_pending = true;
+                    self.loaded_at = None;
+                    self.last_document = Some(id.clone());
+                    self.sdk_ids.clear();
+                    self.sdk_requests.clear();
+                    self.scripts.clear();
+                }
                 if is_sdk_script(&e.request.url) && self.sdk_ids.insert(id) {
                     self.sdk_requests.push(e.request.url.clone());
                 }
@@ -488,7 +881,7 @@ impl VisitState {
                 }
             }
             Cdp::Load => {
-                self.loaded = true;
+                self.loaded_at = Some(now);
                 self.network.touch(now);
             }
             Cdp::Dialog(e) => {
@@ -558,5 +951,16 @@ mod tests {
         let text = "a\n  window.InsiderQueue.push(x);\nnext";
         assert_eq!(&snippet_at(text, 1, 9)[..17], "InsiderQueue.push");
         assert_eq!(snippet_at(text, 7, 0), "");
+    }
+
+    #[test]
+    fn wait_for_url_globs() {
+        assert!(url_matches("/account", "http://a.test/account"));
+        assert!(url_matches("/account/**", "http://a.test/account/orders"));
+        assert!(!url_matches(
+            "/account",
+            "http://a.test/login?next=/account"
+        ));
+        assert!(url_matches("http://a.test/**", "http://a.test/x"));
     }
 }

@@ -1,0 +1,235 @@
+//! The crawl: URL normalisation, scope (origin, include/exclude globs, logout
+//! paths) and a breadth-first frontier. Pure; the journey feeds it the links of
+//! each rendered page.
+
+use crate::scenario::CrawlConfig;
+use regex::Regex;
+use std::collections::{HashSet, VecDeque};
+use url::Url;
+
+/// A path glob as a regex: `**` any run of characters (also `/` and none), `*`
+/// any run without `/`, `?` one character other than `/`.
+pub fn glob_regex(glob: &str) -> Regex {
+    let mut re = String::from("^");
+    let mut chars = glob.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                re.push_str(".*");
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            other => re.push_str(&regex::escape(&other.to_string())),
+        }
+    }
+    re.push('$');
+    Regex::new(&re).expect("an escaped glob is a valid regex")
+}
+
+/// Whether a path has a segment starting with logout, signout, sign-out or
+/// log-out (any case): such pages are reached only by a logout step.
+pub fn is_logout_path(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let s = segment.to_ascii_lowercase();
+        ["logout", "signout", "sign-out", "log-out"]
+            .iter()
+            .any(|p| s.starts_with(p))
+    })
+}
+
+/// The URL a page is known by: http(s) only, no fragment, no default port, no
+/// duplicate slashes.
+pub fn normalize(url: &Url) -> Option<Url> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let mut url = url.clone();
+    url.set_fragment(None);
+    let path = url.path().to_string();
+    let mut collapsed = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && collapsed.ends_with('/')) {
+            collapsed.push(c);
+        }
+    }
+    url.set_path(&collapsed);
+    // The url crate already drops a scheme's default port when parsing.
+    Some(url)
+}
+
+/// Which URLs the crawl may request.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    origin: url::Origin,
+    include: Vec<Regex>,
+    exclude: Vec<Regex>,
+}
+
+impl Scope {
+    /// The scope of `config` around `base`.
+    pub fn new(base: &Url, config: &CrawlConfig) -> Self {
+        Scope {
+            origin: base.origin(),
+            include: config.include.iter().map(|g| glob_regex(g)).collect(),
+            exclude: config.exclude.iter().map(|g| glob_regex(g)).collect(),
+        }
+    }
+
+    /// Whether the crawl may request `url`.
+    pub fn allows(&self, url: &Url) -> bool {
+        let path = url.path();
+        url.origin() == self.origin
+            && self.include.iter().any(|g| g.is_match(path))
+            && !self.exclude.iter().any(|g| g.is_match(path))
+            && !is_logout_path(path)
+    }
+}
+
+/// Breadth-first frontier: each URL once, bounded by depth and page count.
+#[derive(Debug)]
+pub struct Frontier {
+    scope: Scope,
+    queue: VecDeque<(Url, usize)>,
+    seen: HashSet<String>,
+    max_pages: usize,
+    max_depth: usize,
+    handed_out: usize,
+}
+
+impl Frontier {
+    /// A frontier seeded with the start paths (resolved against `base`).
+    pub fn new(base: &Url, config: &CrawlConfig) -> Self {
+        let mut frontier = Frontier {
+            scope: Scope::new(base, config),
+            queue: VecDeque::new(),
+            seen: HashSet::new(),
+            max_pages: config.max_pages,
+            max_depth: config.max_depth,
+            handed_out: 0,
+        };
+        for start in &config.start {
+            if let Ok(url) = base.join(start) {
+                frontier.offer(&url, 0);
+            }
+        }
+        frontier
+    }
+
+    /// The scope URLs are judged by.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Marks a URL as already audited (by a step, or as a redirect's target).
+    pub fn mark_seen(&mut self, url: &Url) {
+        if let Some(url) = normalize(url) {
+            self.seen.insert(url.to_string());
+        }
+    }
+
+    /// Queues `url` at `depth` if it is in scope, new, and not too deep.
+    pub fn offer(&mut self, url: &Url, depth: usize) {
+        let Some(url) = normalize(url) else { return };
+        if depth > self.max_depth || !self.scope.allows(&url) || !self.seen.insert(url.to_string())
+        {
+            return;
+        }
+        self.queue.push_back((url, depth));
+    }
+
+    /// The next URL to audit and its depth.
+    pub fn next(&mut self) -> Option<(Url, usize)> {
+        if self.handed_out >= self.max_pages {
+            return None;
+        }
+        let next = self.queue.pop_front()?;
+        self.handed_out += 1;
+        Some(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_regex("/shop/**").is_match("/shop/"));
+        assert!(glob_regex("/shop/**").is_match("/shop/a/b"));
+        assert!(!glob_regex("/shop/**").is_match("/shopping"));
+        assert!(glob_regex("/**").is_match("/"));
+        assert!(glob_regex("/p/*.html").is_match("/p/a.html"));
+        assert!(!glob_regex("/p/*.html").is_match("/p/a/b.html"));
+        assert!(glob_regex("/logout*").is_match("/logout-now"));
+    }
+
+    #[test]
+    fn logout_paths() {
+        for p in [
+            "/logout",
+            "/account/LogOut.php",
+            "/sign-out",
+            "/auth/signout/",
+            "/log-out",
+        ] {
+            assert!(is_logout_path(p), "{p}");
+        }
+        for p in ["/", "/blog/logging", "/account", "/catalog/out"] {
+            assert!(!is_logout_path(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(
+            normalize(&url("http://a.test:80//x//y#top"))
+                .unwrap()
+                .as_str(),
+            "http://a.test/x/y"
+        );
+        assert_eq!(
+            normalize(&url("https://a.test:443/")).unwrap().as_str(),
+            "https://a.test/"
+        );
+        assert!(normalize(&url("mailto:x@y.z")).is_none());
+    }
+
+    #[test]
+    fn frontier_is_breadth_first_bounded_and_scoped() {
+        let base = url("http://shop.test/");
+        let config = CrawlConfig {
+            exclude: vec!["/private/**".into()],
+            max_pages: 3,
+            max_depth: 1,
+            ..CrawlConfig::default()
+        };
+        let mut f = Frontier::new(&base, &config);
+        let (first, depth) = f.next().unwrap();
+        assert_eq!((first.as_str(), depth), ("http://shop.test/", 0));
+        for link in [
+            "http://shop.test/a#x",
+            "http://shop.test//a",
+            "http://other.test/",
+            "http://shop.test/private/x",
+            "http://shop.test/logout",
+            "http://shop.test/b",
+            "http://shop.test/c",
+        ] {
+            f.offer(&url(link), 1);
+        }
+        f.offer(&url("http://shop.test/deep"), 2);
+        let rest: Vec<String> = std::iter::from_fn(|| f.next())
+            .map(|(u, _)| u.to_string())
+            .collect();
+        assert_eq!(
+            rest,
+            ["http://shop.test/a", "http://shop.test/b"],
+            "max_pages 3 in all"
+        );
+    }
+}
