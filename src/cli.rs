@@ -6,11 +6,14 @@ use crate::browser::{self, Browser};
 use crate::checks::{PageContext, Session};
 use crate::error::Fatal;
 use crate::expect::{Expectations, UserPushExpectation};
-use crate::report::{self, Format as _, Report};
+use crate::journey::{self, JourneyOptions};
+use crate::report::{self, Format as _, Report, ScenarioReport};
 use crate::rules::Severity;
+use crate::scenario::{self, Plan};
 use crate::visit::{VisitOptions, DEFAULT_USER_EXPR};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use futures::StreamExt;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -35,6 +38,20 @@ pub struct Cli {
 pub enum Command {
     /// Audit the built-in demo shop (embedded, served on 127.0.0.1, no network needed).
     Demo(Common),
+    /// Crawl and audit every scenario of the scenario files.
+    Run {
+        /// Scenario files (JSON, see interface.md).
+        #[arg(required = true, value_name = "SCENARIO.json")]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Check scenario files without starting a browser.
+    Validate {
+        /// Scenario files to check.
+        #[arg(required = true, value_name = "SCENARIO.json")]
+        files: Vec<PathBuf>,
+    },
     /// Audit pages logged out, with no scenario file.
     Check {
         /// Pages to audit (http or https).
@@ -95,6 +112,9 @@ pub struct Common {
     /// The expression that reads the user back for user-not-returned.
     #[arg(long, default_value = DEFAULT_USER_EXPR, value_name = "JS")]
     pub user_expr: String,
+    /// Directory for generated files (screenshots of failing steps).
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub out_dir: PathBuf,
 }
 
 impl Common {
@@ -174,8 +194,10 @@ fn init_logging(verbose: u8, quiet: bool) {
         (true, _) => "error",
         // chromiumoxide warns about every CDP message it cannot decode (harmless,
         // ≈2 a page with Chromium 156): shown from -vv on.
-        (false, 0) => "warn,chromiumoxide::conn=error",
-        (false, 1) => "insider_audit=debug,warn,chromiumoxide::conn=error",
+        (false, 0) => "warn,chromiumoxide::handler=error,chromiumoxide::conn=error",
+        (false, 1) => {
+            "insider_audit=debug,warn,chromiumoxide::handler=error,chromiumoxide::conn=error"
+        }
         _ => "insider_audit=trace,chromium=trace,info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("INSIDER_AUDIT_LOG")
@@ -204,14 +226,36 @@ async fn run(cli: Cli) -> u8 {
                 ..Expectations::default()
             };
             match check_targets(&urls, expect) {
-                Ok(targets) => audit_and_report(targets, &common, quiet).await,
+                Ok(targets) => execute(Work::Pages(targets), &common, quiet).await,
                 Err(e) => Err(e),
             }
         }
+        Command::Run { files, common } => match load_plans(&files) {
+            Ok(plans) => execute(Work::Plans(plans), &common, quiet).await,
+            Err(e) => Err(e),
+        },
+        Command::Validate { files } => load_plans(&files).map(|plans| {
+            for plan in &plans {
+                let steps: usize = plan
+                    .scenarios
+                    .iter()
+                    .map(|s| s.login.len() + s.steps.len())
+                    .sum();
+                println!(
+                    "{}: ok ({} scenarios, {steps} steps, base_url {})",
+                    plan.file.display(),
+                    plan.scenarios.len(),
+                    plan.base_url
+                );
+            }
+            0
+        }),
         Command::Demo(common) => match crate::demo::serve().await {
             Ok(site) => {
-                let targets = site.targets();
-                let result = audit_and_report(targets, &common, quiet).await;
+                let result = match site.plan() {
+                    Ok(plan) => execute(Work::Plans(vec![plan]), &common, quiet).await,
+                    Err(e) => Err(e),
+                };
                 site.stop();
                 result
             }
@@ -225,6 +269,31 @@ async fn run(cli: Cli) -> u8 {
             e.exit_code()
         }
     }
+}
+
+/// Loads and validates every scenario file; all errors are reported, none is run.
+fn load_plans(files: &[PathBuf]) -> Result<Vec<Plan>, Fatal> {
+    let mut plans = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match scenario::load(file) {
+            Ok(plan) => plans.push(plan),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(plans)
+    } else {
+        Err(Fatal::Usage(errors.join("\nerror: ")))
+    }
+}
+
+/// What to audit.
+enum Work {
+    /// Single pages (`check`).
+    Pages(Vec<Target>),
+    /// Scenario journeys (`run`, `demo`).
+    Plans(Vec<Plan>),
 }
 
 /// Validates the URLs of `check` into targets.
@@ -251,7 +320,7 @@ fn check_targets(urls: &[String], expect: Expectations) -> Result<Vec<Target>, F
 }
 
 /// Launches the browser, audits, writes the reports, returns the exit code.
-async fn audit_and_report(targets: Vec<Target>, common: &Common, quiet: bool) -> Result<u8, Fatal> {
+async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> {
     let options = common.audit_options()?;
     let formats = if common.formats.is_empty() {
         vec![FormatKind::Table]
@@ -269,17 +338,20 @@ async fn audit_and_report(targets: Vec<Target>, common: &Common, quiet: bool) ->
     let started_at = chrono::Utc::now();
     let clock = Instant::now();
     let browser = Browser::launch(&executable).await?;
-    let progress = !quiet;
-    let interactive = std::io::stderr().is_terminal();
-    let results = audit::audit(&browser, targets, &options, |result, total| {
-        if progress {
-            progress_line(result, total, interactive);
-        }
-    })
-    .await;
+    let outcome = match work {
+        Work::Pages(targets) => audit::audit(&browser, targets, &options, |result, total| {
+            if !quiet {
+                progress_line(result, Some(total));
+            }
+        })
+        .await
+        .map(|results| (results, Vec::new())),
+        Work::Plans(plans) => run_plans(&browser, &plans, common, &options, quiet).await,
+    };
     browser.close().await;
-    let results = results?;
-    let report = Report::new(&results, started_at, clock.elapsed().as_millis() as u64);
+    let (results, scenarios) = outcome?;
+    let report = Report::new(&results, started_at, clock.elapsed().as_millis() as u64)
+        .with_scenarios(scenarios);
     write_reports(&report, &formats, common.output.as_ref())?;
     Ok(if report.fails_at(common.threshold()) {
         1
@@ -288,7 +360,53 @@ async fn audit_and_report(targets: Vec<Target>, common: &Common, quiet: bool) ->
     })
 }
 
-fn progress_line(result: &PageResult, total: usize, _interactive: bool) {
+/// Runs every scenario of every plan, one after another.
+async fn run_plans(
+    browser: &Browser,
+    plans: &[Plan],
+    common: &Common,
+    options: &AuditOptions,
+    quiet: bool,
+) -> Result<(Vec<PageResult>, Vec<ScenarioReport>), Fatal> {
+    let journey = JourneyOptions {
+        visit: options.visit.clone(),
+        screenshots: Some(common.out_dir.join("screenshots")),
+    };
+    // Scenarios run side by side (each in its own browser context), up to
+    // --concurrency at once; their pages are reported in file order.
+    let runs = plans
+        .iter()
+        .flat_map(|plan| plan.scenarios.iter().map(move |scenario| (plan, scenario)));
+    let journey = &journey;
+    let runs: Vec<_> = futures::stream::iter(runs)
+        .map(|(plan, scenario)| async move {
+            let mut on_page = |result: &PageResult| {
+                if !quiet {
+                    progress_line(result, None);
+                }
+            };
+            journey::run_scenario(browser, plan, scenario, journey, &mut on_page).await
+        })
+        .buffered(options.concurrency.max(1))
+        .collect()
+        .await;
+    let mut results: Vec<PageResult> = Vec::new();
+    let mut scenarios = Vec::new();
+    for run in runs {
+        let run = run?;
+        for mut page in run.pages {
+            page.index = results.len();
+            results.push(page);
+        }
+        scenarios.push(ScenarioReport {
+            name: run.name,
+            steps: run.steps,
+        });
+    }
+    Ok((results, scenarios))
+}
+
+fn progress_line(result: &PageResult, total: Option<usize>) {
     let errors = result.count(Severity::Error);
     let warnings = result.count(Severity::Warning);
     let verdict = if errors > 0 {
@@ -298,9 +416,12 @@ fn progress_line(result: &PageResult, total: usize, _interactive: bool) {
     } else {
         "pass"
     };
+    let position = match total {
+        Some(total) => format!("[{}/{total}]", result.index + 1),
+        None => format!("[{}]", result.target.scenario),
+    };
     eprintln!(
-        "[{}/{total}] {verdict:<4} {} ({errors} errors, {warnings} warnings)",
-        result.index + 1,
+        "{position} {verdict:<4} {} ({errors} errors, {warnings} warnings)",
         result.capture.url
     );
 }

@@ -434,6 +434,21 @@ impl Tab {
         evaluate(&self.page, expression).await
     }
 
+    /// Evaluates `expression` and awaits the promise it returns.
+    pub async fn evaluate_async(&self, expression: &str) -> Result<serde_json::Value, String> {
+        let params = EvaluateParams::builder()
+            .expression(expression)
+            .return_by_value(true)
+            .await_promise(true)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let result = tokio::time::timeout(Duration::from_secs(15), self.page.execute(params))
+            .await
+            .map_err(|_| "no answer within 15 s".to_string())?
+            .map_err(|e| e.to_string())?;
+        Ok(result.result.result.value.clone().unwrap_or_default())
+    }
+
     /// A PNG screenshot of the viewport.
     pub async fn screenshot(&self) -> Result<Vec<u8>, String> {
         let params = ScreenshotParams::builder()

@@ -5,11 +5,12 @@
 //! `<head>` scripts, a `<!-- body -->` marker and the body; [`layout`] wraps them
 //! in the shop's common frame.
 
-use crate::audit::Target;
-use crate::checks::{PageContext, Session};
 use crate::error::Fatal;
-use crate::server::{Resource, StaticServer};
+use crate::scenario::{self, Plan};
+use crate::server::{Account, Resource, StaticServer};
 use std::collections::HashMap;
+use std::path::Path;
+use url::Url;
 
 macro_rules! site_files {
     ($($path:literal),* $(,)?) => {
@@ -30,7 +31,9 @@ const FILES: &[(&str, &str)] = site_files![
     "account/wrong-types.html",
     "account/gdpr-missing.html",
     "account/incomplete.html",
-    "account/whatsapp-off.html",
+    "account/notifications.html",
+    "account/orders.html",
+    "login.html",
     "defects/no-queue.html",
     "defects/clobbered.html",
     "defects/push-before-init.html",
@@ -50,6 +53,7 @@ const FILES: &[(&str, &str)] = site_files![
     "shop.js",
     "shop.css",
     "legacy-profile.js",
+    "insider-user.js",
     "reviews-widget.js",
     "recommendations.js",
     "tag-manager.js",
@@ -82,12 +86,29 @@ pub fn layout(file: &str) -> String {
     };
     let (head, body) = rest.split_once("<!-- body -->").unwrap_or(("", rest));
     format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title} | Demo Coffee Shop</title>\n<link rel=\"stylesheet\" href=\"/shop.css\">\n{head}\n</head>\n<body data-page=\"{page}\">\n<header><b>Demo Coffee Shop</b> <a href=\"/\">Home</a> <a href=\"/product/espresso.html\">Espresso</a> <a href=\"/cart.html\">Cart</a> <a href=\"/account/profile.html\">My account</a></header>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title} | Demo Coffee Shop</title>\n<link rel=\"stylesheet\" href=\"/shop.css\">\n{head}\n</head>\n<body data-page=\"{page}\">\n<header><b>Demo Coffee Shop</b> <a href=\"/\">Home</a> <a href=\"/product/espresso.html\">Espresso</a> <a href=\"/cart.html\">Cart</a> <a href=\"/account/profile.html\">My account</a> <a href=\"/login.html\">Sign in</a></header>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
         title = field("title"),
         page = field("page"),
         head = head.trim(),
         body = body.trim(),
     )
+}
+
+/// The demo's journeys (`scenarios/demo.json`), aimed at the embedded shop.
+pub const DEMO_SCENARIOS: &str = include_str!("../../scenarios/demo.json");
+
+/// The demo shop's one account.
+pub fn demo_account() -> Account {
+    Account {
+        email: "ada@example.com".into(),
+        password: "demo-password".into(),
+        profile: serde_json::json!({
+            "id": "DEMO-1001", "customer_number": "C-20931",
+            "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
+            "phone_e164": "+905321234567", "phone_typed": "0532 123 45 67", "phone_national": "05321234567",
+            "locale": "en_US", "age": 36, "whatsapp": true, "sms": false, "cookie_consent": true
+        }),
+    }
 }
 
 /// The demo shop, running.
@@ -111,7 +132,7 @@ pub async fn serve() -> Result<DemoSite, Fatal> {
         }
         files.insert(url_path, resource);
     }
-    let server = StaticServer::start(files)
+    let server = StaticServer::start_shop(files, vec![demo_account()])
         .await
         .map_err(|e| Fatal::Usage(format!("cannot serve the demo shop on 127.0.0.1: {e}")))?;
     Ok(DemoSite { server })
@@ -123,29 +144,12 @@ impl DemoSite {
         self.server.base_url()
     }
 
-    /// Every page of the shop, in menu order. Until sign-in journeys exist, the
-    /// `/account/` pages are rendered for a signed-in demo user and audited as
-    /// logged in.
-    pub fn targets(&self) -> Vec<Target> {
-        FILES
-            .iter()
-            .filter(|(path, _)| path.ends_with(".html"))
-            .map(|(path, _)| {
-                let logged_in = path.starts_with("account/");
-                Target {
-                    url: self.server.url(&format!("/{path}")),
-                    scenario: if logged_in { "logged-in" } else { "logged-out" }.into(),
-                    context: PageContext {
-                        session: if logged_in {
-                            Session::LoggedIn
-                        } else {
-                            Session::LoggedOut
-                        },
-                        ..PageContext::default()
-                    },
-                }
-            })
-            .collect()
+    /// The demo's journeys, aimed at this server.
+    pub fn plan(&self) -> Result<Plan, Fatal> {
+        let plan = scenario::parse(Path::new("scenarios/demo.json"), DEMO_SCENARIOS, &|_| None)
+            .map_err(|e| Fatal::Usage(format!("the embedded demo scenario is broken: {e}")))?;
+        let base = Url::parse(&format!("{}/", self.server.base_url())).expect("a loopback URL");
+        Ok(plan.rebase(base))
     }
 
     /// Stops serving.

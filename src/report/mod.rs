@@ -26,6 +26,18 @@ pub struct Report {
     pub summary: Summary,
     /// Every audited page, in audit order.
     pub pages: Vec<PageReport>,
+    /// The step history of each scenario (`run` and `demo`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+/// The steps one scenario ran.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioReport {
+    /// The scenario's name.
+    pub name: String,
+    /// Every step in order, secrets masked.
+    pub steps: Vec<crate::journey::StepRecord>,
 }
 
 /// The tool's name and version.
@@ -128,7 +140,14 @@ impl Report {
             duration_ms,
             summary,
             pages,
+            scenarios: Vec::new(),
         }
+    }
+
+    /// Adds the step history of the scenarios that produced the pages.
+    pub fn with_scenarios(mut self, scenarios: Vec<ScenarioReport>) -> Self {
+        self.scenarios = scenarios;
+        self
     }
 
     /// Whether any finding is at or above `threshold` (`None`: never fail).

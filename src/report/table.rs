@@ -53,18 +53,24 @@ fn verdict(page: &PageReport) -> &'static str {
     }
 }
 
-/// The page column: the path for same-site pages is enough to tell them apart.
+/// The path (and query) of a URL, or the URL itself when it does not parse.
+fn path_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(url) => match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        },
+        Err(_) => url.to_string(),
+    }
+}
+
+/// The page column: the path is enough to tell a site's pages apart; a redirect
+/// shows where it ended (`/logout → /`).
 fn page_label(page: &PageReport) -> String {
-    match url::Url::parse(&page.url) {
-        Ok(url) => {
-            let mut label = url.path().to_string();
-            if let Some(q) = url.query() {
-                label.push('?');
-                label.push_str(q);
-            }
-            label
-        }
-        Err(_) => page.url.clone(),
+    let asked = path_of(&page.url);
+    match page.final_url.as_deref().map(path_of) {
+        Some(landed) if landed != asked && page.status.is_some() => format!("{asked} → {landed}"),
+        _ => asked,
     }
 }
 
@@ -89,6 +95,7 @@ impl Format for Table {
             "{} pages: {} passed, {} failed; {} errors, {} warnings\n",
             s.pages, s.passed, s.failed, s.errors, s.warnings
         ));
+        out.push_str(&session_comparison(report));
         let failing: Vec<_> = report
             .pages
             .iter()
@@ -118,4 +125,64 @@ impl Format for Table {
         }
         out.into_bytes()
     }
+}
+
+/// Rule ids of a page, in order, once each.
+fn rule_list(page: &PageReport) -> String {
+    let mut ids: Vec<&str> = Vec::new();
+    for f in &page.findings {
+        if !ids.contains(&f.rule.id()) {
+            ids.push(f.rule.id());
+        }
+    }
+    if ids.is_empty() {
+        "-".into()
+    } else {
+        ids.join(", ")
+    }
+}
+
+/// For each page audited both logged out and logged in: the two verdicts and
+/// their rules side by side, so what signing in changes is visible.
+fn session_comparison(report: &Report) -> String {
+    let mut builder = Builder::default();
+    let mut rows = 0;
+    let mut seen: Vec<String> = Vec::new();
+    for out in report.pages.iter().filter(|p| !p.logged_in) {
+        let label = page_label(out);
+        if seen.contains(&label) {
+            continue;
+        }
+        let Some(inside) = report
+            .pages
+            .iter()
+            .find(|p| p.logged_in && page_label(p) == label)
+        else {
+            continue;
+        };
+        seen.push(label.clone());
+        if rows == 0 {
+            builder.push_record([
+                "page",
+                "logged out",
+                "rules logged out",
+                "logged in",
+                "rules logged in",
+            ]);
+        }
+        builder.push_record([
+            label,
+            verdict(out).to_string(),
+            rule_list(out),
+            verdict(inside).to_string(),
+            rule_list(inside),
+        ]);
+        rows += 1;
+    }
+    if rows == 0 {
+        return String::new();
+    }
+    let mut table = builder.build();
+    table.with(Style::sharp());
+    format!("\nLogged out vs logged in:\n{table}\n")
 }
