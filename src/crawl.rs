@@ -139,7 +139,7 @@ impl Frontier {
     }
 
     /// The next URL to audit and its depth.
-    pub fn next(&mut self) -> Option<(Url, usize)> {
+    pub fn pop(&mut self) -> Option<(Url, usize)> {
         if self.handed_out >= self.max_pages {
             return None;
         }
@@ -209,7 +209,7 @@ mod tests {
             ..CrawlConfig::default()
         };
         let mut f = Frontier::new(&base, &config);
-        let (first, depth) = f.next().unwrap();
+        let (first, depth) = f.pop().unwrap();
         assert_eq!((first.as_str(), depth), ("http://shop.test/", 0));
         for link in [
             "http://shop.test/a#x",
@@ -223,7 +223,7 @@ mod tests {
             f.offer(&url(link), 1);
         }
         f.offer(&url("http://shop.test/deep"), 2);
-        let rest: Vec<String> = std::iter::from_fn(|| f.next())
+        let rest: Vec<String> = std::iter::from_fn(|| f.pop())
             .map(|(u, _)| u.to_string())
             .collect();
         assert_eq!(

@@ -512,7 +512,7 @@ impl Journey<'_> {
         }
         let scope = frontier.scope().clone();
         let mut sitemap_pending = config.sitemap;
-        while let Some((url, depth)) = frontier.next() {
+        while let Some((url, depth)) = frontier.pop() {
             let visit = self
                 .tab()
                 .visit(url.as_str(), &self.options.visit, Some(&scope))

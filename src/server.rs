@@ -18,6 +18,8 @@ pub struct Resource {
     pub content_type: &'static str,
     /// Body.
     pub body: Vec<u8>,
+    /// A `Location` header (for redirects).
+    pub location: Option<String>,
 }
 
 impl Resource {
@@ -27,6 +29,17 @@ impl Resource {
             status: 200,
             content_type: content_type(path),
             body: body.into(),
+            location: None,
+        }
+    }
+
+    /// A `302 Found` redirect to `to`.
+    pub fn redirect(to: impl Into<String>) -> Self {
+        Resource {
+            status: 302,
+            content_type: "text/html; charset=utf-8",
+            body: Vec::new(),
+            location: Some(to.into()),
         }
     }
 
@@ -85,7 +98,8 @@ impl StaticServer {
     /// `email`, `password`, `next`) sets a session cookie; a path whose last
     /// segment starts with `logout` ends it; `/api/me.js` sets `window.shopUser`
     /// to the signed-in account's profile (or `null`); `/account/` pages need a
-    /// session and redirect to `/login.html?next=...` without one.
+    /// session (any path with an `account` segment) and redirect to
+    /// `/login.html?next=...` without one.
     pub async fn start_shop(
         files: HashMap<String, Resource>,
         accounts: Vec<Account>,
@@ -199,12 +213,18 @@ async fn answer(State(site): State<Arc<Site>>, request: Request) -> Response {
                 None => redirect("/login.html?error=1", None),
             };
         }
+        // A site may live under a prefix (`/shop/`): logout and login redirects stay in it.
+        let dir_of = |p: &str| {
+            p.rfind('/')
+                .map(|i| p[..=i].to_string())
+                .unwrap_or_else(|| "/".into())
+        };
         if path
             .rsplit('/')
             .find(|s| !s.is_empty())
             .is_some_and(|last| last.starts_with("logout"))
         {
-            return redirect("/", Some("sid=; Path=/; Max-Age=0".into()));
+            return redirect(&dir_of(&path), Some("sid=; Path=/; Max-Age=0".into()));
         }
         if path == "/api/me.js" {
             let profile = session
@@ -218,26 +238,35 @@ async fn answer(State(site): State<Arc<Site>>, request: Request) -> Response {
                 .body(Body::from(body))
                 .expect("a valid response");
         }
-        if path.starts_with("/account/") && session.is_none() {
-            return redirect(&format!("/login.html?next={}", path), None);
+        if path.split('/').any(|segment| segment == "account") && session.is_none() {
+            let site_root = path
+                .find("/account/")
+                .map(|i| path[..=i].to_string())
+                .unwrap_or_else(|| "/".into());
+            return redirect(&format!("{site_root}login.html?next={path}"), None);
         }
     }
     let mut path = path;
     if path.ends_with('/') {
         path.push_str("index.html");
     }
-    let (status, content_type, body) = match site.files.get(&path) {
-        Some(r) => (r.status, r.content_type, r.body.clone()),
-        None => (
-            404,
-            "text/html; charset=utf-8",
-            b"<!doctype html><title>Not found</title><h1>Not found</h1>".to_vec(),
-        ),
+    let Some(resource) = site.files.get(&path) else {
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .body(Body::from(
+                "<!doctype html><title>Not found</title><h1>Not found</h1>",
+            ))
+            .expect("a valid response");
     };
-    Response::builder()
-        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header(header::CONTENT_TYPE, content_type)
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::from(body))
+    let mut response = Response::builder()
+        .status(StatusCode::from_u16(resource.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, resource.content_type)
+        .header(header::CACHE_CONTROL, "no-store");
+    if let Some(location) = &resource.location {
+        response = response.header(header::LOCATION, location);
+    }
+    response
+        .body(Body::from(resource.body.clone()))
         .expect("a valid response")
 }

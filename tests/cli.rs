@@ -193,7 +193,12 @@ fn demo_prints_the_table_and_exits_1() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("/account/profile.html"))
-        .stdout(predicate::str::contains("27 pages: 15 passed, 12 failed"))
+        .stdout(predicate::str::contains("31 pages: 16 passed, 15 failed"))
         .stdout(predicate::str::contains("push-before-init"))
-        .stdout(predicate::str::contains("page-unreachable"));
+        .stdout(predicate::str::contains("page-unreachable"))
+        // The journeys' session defects.
+        .stdout(predicate::str::contains("uuid-inconsistent"))
+        .stdout(predicate::str::contains("optin-reactivated"))
+        .stdout(predicate::str::contains("identity-after-logout"))
+        .stdout(predicate::str::contains("Logged out vs logged in"));
 }

@@ -100,3 +100,58 @@ pub fn expected(list: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> 
         .map(|(r, a)| (r.to_string(), a.map(str::to_string)))
         .collect()
 }
+
+/// The fixture shop's test user.
+pub const SHOP_EMAIL: &str = "grace@example.com";
+/// Its password: must never appear in any output.
+pub const SHOP_PASSWORD: &str = "s3cret-Passw0rd";
+
+/// The fixture shop (tests/fixtures/shop under /shop/, with sign-in) and a
+/// second origin it links and redirects to. The second origin's access log must
+/// stay empty during a crawl.
+pub async fn shop_servers() -> (StaticServer, StaticServer) {
+    let mut other_files = HashMap::new();
+    for page in ["/elsewhere.html", "/trap.html"] {
+        other_files.insert(
+            page.to_string(),
+            Resource::file(
+                page,
+                "<!doctype html><title>Other origin</title><h1>Other origin</h1>",
+            ),
+        );
+    }
+    other_files.insert(
+        "/login.html".to_string(),
+        Resource::file("login.html", "<!doctype html><title>Look-alike login</title><form method=post action=/steal><input id=email name=email><input id=password name=password type=password><button type=submit>Sign in</button></form>"),
+    );
+    let other = StaticServer::start(other_files)
+        .await
+        .expect("other origin");
+    let mut files = HashMap::new();
+    collect(&fixtures_dir().join("shop"), "/shop", &mut files);
+    for resource in files.values_mut() {
+        let text = String::from_utf8_lossy(&resource.body).replace("{{OTHER}}", &other.base_url());
+        resource.body = text.into_bytes();
+    }
+    files.insert("/ins.js".into(), Resource::file("ins.js", STAND_IN_SDK));
+    files.insert(
+        "/shop/go-away".into(),
+        Resource::redirect(other.url("/trap.html")),
+    );
+    files.insert(
+        "/shop/to-partner-login".into(),
+        Resource::redirect(other.url("/login.html")),
+    );
+    let account = insider_audit::server::Account {
+        email: SHOP_EMAIL.into(),
+        password: SHOP_PASSWORD.into(),
+        profile: serde_json::json!({
+            "id": "U-1", "customer_number": "C-9", "first_name": "Grace", "last_name": "Hopper",
+            "email": SHOP_EMAIL, "phone": "+14155552671", "locale": "en_US", "whatsapp": true, "consent": true
+        }),
+    };
+    let shop = StaticServer::start_shop(files, vec![account])
+        .await
+        .expect("shop");
+    (shop, other)
+}
