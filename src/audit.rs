@@ -114,6 +114,7 @@ pub async fn audit(
         }
     };
     let (run, ()) = tokio::join!(run, receive);
+    browser.dispose_context(context).await;
     run?;
     results.sort_by_key(|r| r.index);
     Ok(results)

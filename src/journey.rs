@@ -90,6 +90,7 @@ pub async fn run_scenario(
     if let Some(tab) = journey.tab.take() {
         tab.close().await;
     }
+    browser.dispose_context(journey.context.clone()).await;
     outcome?;
     Ok(journey.run)
 }

@@ -74,7 +74,7 @@ pub struct Account {
 }
 
 struct Site {
-    files: HashMap<String, Resource>,
+    files: Mutex<HashMap<String, Resource>>,
     accounts: Vec<Account>,
     sessions: Mutex<HashMap<String, usize>>,
     log: Mutex<Vec<String>>,
@@ -107,7 +107,7 @@ impl StaticServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let site = Arc::new(Site {
-            files,
+            files: Mutex::new(files),
             accounts,
             sessions: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
@@ -129,6 +129,15 @@ impl StaticServer {
     /// The URL of `path` (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url())
+    }
+
+    /// Adds or replaces a file while serving (content that names the server's own URL).
+    pub fn insert(&self, path: &str, resource: Resource) {
+        self.site
+            .files
+            .lock()
+            .expect("files lock")
+            .insert(path.to_string(), resource);
     }
 
     /// Every request so far (`METHOD /path?query`), in order.
@@ -250,7 +259,7 @@ async fn answer(State(site): State<Arc<Site>>, request: Request) -> Response {
     if path.ends_with('/') {
         path.push_str("index.html");
     }
-    let Some(resource) = site.files.get(&path) else {
+    let Some(resource) = site.files.lock().expect("files lock").get(&path).cloned() else {
         return Response::builder()
             .status(StatusCode::NOT_FOUND)
             .header(header::CONTENT_TYPE, "text/html; charset=utf-8")

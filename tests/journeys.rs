@@ -297,6 +297,37 @@ async fn crawl_stays_in_scope_and_follows_rendered_links() {
         Vec::<String>::new(),
         "another origin was requested"
     );
+    assert!(
+        !log.iter().any(|l| l.contains("sitemap")),
+        "no sitemap unless asked for"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sitemap_seeds_the_crawl_within_scope() {
+    let (shop, _other) = shop_servers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let crawl = json!({ "start": ["/shop/products.html"], "exclude": ["/shop/private/**"], "max_depth": 1, "sitemap": true });
+    let run = run(&shop, crawl, r#"[ { "name": "logged-out" } ]"#, dir.path());
+    let audited: Vec<String> = pages(&run.report)
+        .into_iter()
+        .map(|(path, _, _)| path)
+        .collect();
+    assert_eq!(
+        audited,
+        [
+            "/shop/products.html",
+            "/shop/index.html",
+            "/shop/only-in-sitemap.html"
+        ],
+        "{:?} {}",
+        shop.access_log(),
+        run.output
+    );
+    assert!(!shop
+        .access_log()
+        .iter()
+        .any(|l| l.contains("/shop/private")));
 }
 
 #[tokio::test(flavor = "multi_thread")]

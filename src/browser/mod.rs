@@ -77,6 +77,15 @@ impl Browser {
             .map_err(|e| Fatal::BrowserDied(format!("cannot create a browser context: {e}")))
     }
 
+    /// Drops a browser context and everything in it (tabs, cookies, storage).
+    pub async fn dispose_context(&self, context: BrowserContextId) {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            self.client.dispose_browser_context(context),
+        )
+        .await;
+    }
+
     /// A new blank tab in `context`.
     pub async fn new_tab(&self, context: &BrowserContextId) -> Result<Page, Fatal> {
         let params = CreateTargetParams::builder()

@@ -156,6 +156,32 @@ mod tests {
     }
 
     #[test]
+    fn single_page_app_login_splits_the_document() {
+        // Pushes before the login click are judged logged out; only the later ones count as logged in.
+        let guest = json!({"uuid": "guest-1", "language": "en_US"});
+        let mut page = Canned::page().init_queue().user(guest.clone()).init();
+        page.capture.logged_in_from_seq = Some(100);
+        assert_eq!(
+            page.findings(Session::LoggedIn),
+            ids(&[
+                ("user-push-missing", None),
+                ("gdpr-missing", Some("gdpr_optin")),
+                ("anonymous-identity", Some("uuid")),
+            ])
+        );
+        page.capture.logged_in_from_seq = Some(1);
+        assert_eq!(
+            page.findings(Session::LoggedIn),
+            ids(&[
+                ("login-incomplete", Some("phone_number")),
+                ("login-incomplete", Some("whatsapp_optin")),
+                ("login-incomplete", Some("gdpr_optin")),
+                ("gdpr-missing", Some("gdpr_optin")),
+            ])
+        );
+    }
+
+    #[test]
     fn malformed_counts_as_user_push() {
         let page = Canned::page()
             .init_queue()

@@ -153,5 +153,9 @@ pub async fn shop_servers() -> (StaticServer, StaticServer) {
     let shop = StaticServer::start_shop(files, vec![account])
         .await
         .expect("shop");
+    let sitemap = std::fs::read_to_string(fixtures_dir().join("shop/sitemap.xml"))
+        .unwrap()
+        .replace("{{SHOP}}", &shop.base_url());
+    shop.insert("/sitemap.xml", Resource::file("sitemap.xml", sitemap));
     (shop, other)
 }
