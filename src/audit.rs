@@ -7,6 +7,7 @@ use crate::checks::{self, PageContext};
 use crate::error::Fatal;
 use crate::finding::Finding;
 use crate::rules::Severity;
+use crate::screenshot::Screenshots;
 use crate::visit::{Tab, VisitOptions};
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -33,6 +34,8 @@ pub struct PageResult {
     pub capture: PageCapture,
     /// What the checks found.
     pub findings: Vec<Finding>,
+    /// A screenshot of the page, relative to the report directory.
+    pub screenshot: Option<String>,
 }
 
 impl PageResult {
@@ -52,6 +55,8 @@ pub struct AuditOptions {
     pub visit: VisitOptions,
     /// Pages in flight at once (one tab each).
     pub concurrency: usize,
+    /// Which pages get a screenshot, and where.
+    pub screenshots: Screenshots,
 }
 
 /// Audits `targets` in one fresh browser context, `concurrency` tabs at a time.
@@ -83,18 +88,27 @@ pub async fn audit(
                         None => Tab::new(browser.new_tab(context).await?).await?,
                     };
                     let visit = current.visit(&target.url, &options.visit, None).await;
+                    let findings = checks::judge(&visit.capture, &target.context);
+                    let screenshot = if visit.tab_usable && options.screenshots.wanted(&findings) {
+                        options
+                            .screenshots
+                            .take(&current, &format!("{}-{:03}", target.scenario, index + 1))
+                            .await
+                    } else {
+                        None
+                    };
                     if visit.tab_usable {
                         tab = Some(current);
                     } else {
                         // A stuck renderer: close the tab in the background, use a new one.
                         tokio::spawn(current.close());
                     }
-                    let findings = checks::judge(&visit.capture, &target.context);
                     let _ = tx.send(PageResult {
                         index,
                         target,
                         capture: visit.capture,
                         findings,
+                        screenshot,
                     });
                 }
                 if let Some(tab) = tab {

@@ -7,9 +7,10 @@ use crate::checks::{PageContext, Session};
 use crate::error::Fatal;
 use crate::expect::{Expectations, UserPushExpectation};
 use crate::journey::{self, JourneyOptions};
-use crate::report::{self, Format as _, Report, ScenarioReport};
+use crate::report::{self, Report, ScenarioReport};
 use crate::rules::Severity;
 use crate::scenario::{self, Plan};
+use crate::screenshot::{Screenshots, When};
 use crate::visit::{VisitOptions, DEFAULT_USER_EXPR};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use futures::StreamExt;
@@ -68,10 +69,29 @@ pub enum Command {
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatKind {
-    /// The compliance table.
+    /// The compliance table (stdout).
     Table,
-    /// The JSON report (schema_version 1).
+    /// The JSON report (schema_version 1): report.json.
     Json,
+    /// JUnit XML for CI test reporters: report.xml.
+    Junit,
+    /// One self-contained HTML file: report.html.
+    Html,
+    /// A Markdown summary for CI job summaries and pull requests: report.md.
+    Markdown,
+}
+
+impl FormatKind {
+    /// The stable file name under --out-dir.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            FormatKind::Table => "report.txt",
+            FormatKind::Json => "report.json",
+            FormatKind::Junit => "report.xml",
+            FormatKind::Html => "report.html",
+            FormatKind::Markdown => "report.md",
+        }
+    }
 }
 
 /// When the exit code says "failed".
@@ -91,7 +111,8 @@ pub struct Common {
     /// Output format; repeat for several (default: table).
     #[arg(long = "format", value_enum)]
     pub formats: Vec<FormatKind>,
-    /// Write the (non-table) report here instead of stdout.
+    /// Write the one non-table format here (default: stdout when it is the only
+    /// format, else a file under --out-dir).
     #[arg(long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// Exit 1 when a finding at or above this severity exists.
@@ -112,9 +133,13 @@ pub struct Common {
     /// The expression that reads the user back for user-not-returned.
     #[arg(long, default_value = DEFAULT_USER_EXPR, value_name = "JS")]
     pub user_expr: String,
-    /// Directory for generated files (screenshots of failing steps).
+    /// Directory for reports (report.json, report.xml, report.html, report.md)
+    /// and screenshots.
     #[arg(long, default_value = "reports", value_name = "DIR")]
     pub out_dir: PathBuf,
+    /// Which pages get a screenshot (stored in DIR/screenshots, referenced from the reports).
+    #[arg(long, value_enum, default_value = "failures")]
+    pub screenshots: When,
 }
 
 impl Common {
@@ -133,6 +158,10 @@ impl Common {
                 ..VisitOptions::default()
             },
             concurrency: self.concurrency,
+            screenshots: Screenshots {
+                when: self.screenshots,
+                out_dir: self.out_dir.clone(),
+            },
         })
     }
 
@@ -327,13 +356,7 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
     } else {
         common.formats.clone()
     };
-    let non_table: Vec<_> = formats
-        .iter()
-        .filter(|f| **f != FormatKind::Table)
-        .collect();
-    if common.output.is_some() && non_table.len() != 1 {
-        return Err(Fatal::Usage("--output takes exactly one non-table --format (e.g. --format json --output report.json)".into()));
-    }
+    let targets = output_targets(&formats, common)?;
     let executable = browser::locate(common.browser.as_deref())?;
     let started_at = chrono::Utc::now();
     let clock = Instant::now();
@@ -346,13 +369,13 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         })
         .await
         .map(|results| (results, Vec::new())),
-        Work::Plans(plans) => run_plans(&browser, &plans, common, &options, quiet).await,
+        Work::Plans(plans) => run_plans(&browser, &plans, &options, quiet).await,
     };
     browser.close().await;
     let (results, scenarios) = outcome?;
     let report = Report::new(&results, started_at, clock.elapsed().as_millis() as u64)
         .with_scenarios(scenarios);
-    write_reports(&report, &formats, common.output.as_ref())?;
+    write_reports(&report, &targets, common, quiet)?;
     Ok(if report.fails_at(common.threshold()) {
         1
     } else {
@@ -360,17 +383,16 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
     })
 }
 
-/// Runs every scenario of every plan, one after another.
+/// Runs every scenario of every plan, up to --concurrency side by side.
 async fn run_plans(
     browser: &Browser,
     plans: &[Plan],
-    common: &Common,
     options: &AuditOptions,
     quiet: bool,
 ) -> Result<(Vec<PageResult>, Vec<ScenarioReport>), Fatal> {
     let journey = JourneyOptions {
         visit: options.visit.clone(),
-        screenshots: Some(common.out_dir.join("screenshots")),
+        screenshots: options.screenshots.clone(),
     };
     // Scenarios run side by side (each in its own browser context), up to
     // --concurrency at once; their pages are reported in file order.
@@ -426,33 +448,93 @@ fn progress_line(result: &PageResult, total: Option<usize>) {
     );
 }
 
+/// Where each requested format goes.
+enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+/// Table to stdout; a single other format to --output or, alone, to stdout;
+/// several to stable file names under --out-dir.
+fn output_targets(
+    formats: &[FormatKind],
+    common: &Common,
+) -> Result<Vec<(FormatKind, Destination)>, Fatal> {
+    let others: Vec<FormatKind> = formats
+        .iter()
+        .copied()
+        .filter(|f| *f != FormatKind::Table)
+        .collect();
+    if common.output.is_some() && others.len() != 1 {
+        return Err(Fatal::Usage(
+            "--output takes exactly one non-table --format (e.g. --format json --output report.json); for several, use --out-dir".into(),
+        ));
+    }
+    let alone = others.len() == 1 && !formats.contains(&FormatKind::Table);
+    let mut seen = Vec::new();
+    let mut targets = Vec::new();
+    for format in formats {
+        if seen.contains(format) {
+            continue;
+        }
+        seen.push(*format);
+        let target = match (format, &common.output) {
+            (FormatKind::Table, _) => Destination::Stdout,
+            (_, Some(path)) => Destination::File(path.clone()),
+            _ if alone => Destination::Stdout,
+            _ => Destination::File(common.out_dir.join(format.file_name())),
+        };
+        targets.push((*format, target));
+    }
+    Ok(targets)
+}
+
+/// The renderer of a format.
+fn renderer(format: FormatKind, common: &Common) -> Box<dyn report::Format> {
+    match format {
+        FormatKind::Table => Box::new(report::table::Table),
+        FormatKind::Json => Box::new(report::json::Json),
+        FormatKind::Junit => Box::new(report::junit::Junit),
+        FormatKind::Markdown => Box::new(report::markdown::Markdown),
+        FormatKind::Html => Box::new(report::html::Html {
+            base_dir: common.out_dir.clone(),
+        }),
+    }
+}
+
 fn write_reports(
     report: &Report,
-    formats: &[FormatKind],
-    output: Option<&PathBuf>,
+    targets: &[(FormatKind, Destination)],
+    common: &Common,
+    quiet: bool,
 ) -> Result<(), Fatal> {
-    for format in formats {
-        let bytes = match format {
-            FormatKind::Table => report::table::Table.render(report),
-            FormatKind::Json => report::json::Json.render(report),
-        };
-        match (format, output) {
-            (FormatKind::Table, _) | (_, None) => write_stdout(&bytes),
-            (_, Some(path)) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| Fatal::Write {
-                        path: dir.to_path_buf(),
-                        source,
-                    })?;
+    for (format, target) in targets {
+        let bytes = renderer(*format, common).render(report);
+        match target {
+            Destination::Stdout => write_stdout(&bytes),
+            Destination::File(path) => {
+                write_file(path, &bytes)?;
+                if !quiet {
+                    eprintln!("wrote {}", path.display());
                 }
-                std::fs::write(path, &bytes).map_err(|source| Fatal::Write {
-                    path: path.clone(),
-                    source,
-                })?;
             }
         }
     }
     Ok(())
+}
+
+/// Writes a file, creating its directory.
+pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Fatal> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| Fatal::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::write(path, bytes).map_err(|source| Fatal::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is no error.

@@ -10,12 +10,12 @@ use crate::error::Fatal;
 use crate::finding::Finding;
 use crate::rules::Rule;
 use crate::scenario::{Action, Block, Logout, Plan, Scenario, Step, WaitFor};
+use crate::screenshot::{Screenshots, When};
 use crate::session::{PageInSession, SessionJudge};
 use crate::visit::{DomAction, Mark, Tab, Visit, VisitOptions, WaitCondition};
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::time::Instant;
 use url::Url;
 
@@ -24,8 +24,9 @@ use url::Url;
 pub struct JourneyOptions {
     /// How pages are visited.
     pub visit: VisitOptions,
-    /// Where screenshots of failing steps go (`None`: none are taken).
-    pub screenshots: Option<PathBuf>,
+    /// Which pages get a screenshot, and where (a failing step gets one unless
+    /// screenshots are off).
+    pub screenshots: Screenshots,
 }
 
 /// One step as it ran, safe to show (secrets masked).
@@ -403,23 +404,12 @@ impl Journey<'_> {
             .url()
             .await
             .unwrap_or_else(|| "about:blank".into());
-        let screenshot = match &self.options.screenshots {
-            Some(dir) => {
-                let file = dir.join(format!(
-                    "{}-{}-step{}.png",
-                    slug(&self.scenario.name),
-                    step.block,
-                    step.index
-                ));
-                match self.tab().screenshot().await {
-                    Ok(png) => std::fs::create_dir_all(dir)
-                        .and_then(|_| std::fs::write(&file, png))
-                        .map(|_| file.display().to_string())
-                        .ok(),
-                    Err(_) => None,
-                }
+        let screenshot = match self.options.screenshots.when {
+            When::Never => None,
+            _ => {
+                let name = format!("{}-{}-step{}", self.scenario.name, step.block, step.index);
+                self.options.screenshots.take(self.tab(), &name).await
             }
-            None => None,
         };
         let selector = step
             .action
@@ -428,7 +418,12 @@ impl Journey<'_> {
             .unwrap_or_default();
         let shot = screenshot
             .as_ref()
-            .map(|p| format!("; screenshot: {p}"))
+            .map(|p| {
+                format!(
+                    "; screenshot: {}",
+                    self.options.screenshots.out_dir.join(p).display()
+                )
+            })
             .unwrap_or_default();
         let message =
             format!("The scenario stopped: {step} failed on {url}{selector}: {reason}{shot}");
@@ -443,7 +438,7 @@ impl Journey<'_> {
         let mut capture = crate::capture::PageCapture::unreachable(&url, reason);
         capture.final_url = Some(url.clone());
         let finding = Finding::new(Rule::PageUnreachable, message);
-        self.record(capture, vec![finding]);
+        self.record(capture, vec![finding], screenshot);
     }
 
     fn context(&self) -> PageContext {
@@ -485,11 +480,22 @@ impl Journey<'_> {
         {
             self.audited.insert(url.to_string());
         }
-        self.record(capture, findings);
+        let screenshot = if visit.tab_usable && self.options.screenshots.wanted(&findings) {
+            let name = format!("{}-{:03}", self.scenario.name, self.run.pages.len() + 1);
+            self.options.screenshots.take(self.tab(), &name).await
+        } else {
+            None
+        };
+        self.record(capture, findings, screenshot);
         Ok(())
     }
 
-    fn record(&mut self, capture: crate::capture::PageCapture, findings: Vec<Finding>) {
+    fn record(
+        &mut self,
+        capture: crate::capture::PageCapture,
+        findings: Vec<Finding>,
+        screenshot: Option<String>,
+    ) {
         let result = PageResult {
             index: self.run.pages.len(),
             target: Target {
@@ -499,6 +505,7 @@ impl Journey<'_> {
             },
             capture,
             findings,
+            screenshot,
         };
         (self.on_page)(&result);
         self.run.pages.push(result);
@@ -571,17 +578,4 @@ impl Journey<'_> {
             .filter_map(|c| Url::parse(c[1].trim()).ok())
             .collect()
     }
-}
-
-/// A file-name-safe form of a scenario name.
-pub fn slug(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }

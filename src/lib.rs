@@ -22,6 +22,7 @@ pub mod network;
 pub mod report;
 pub mod rules;
 pub mod scenario;
+pub mod screenshot;
 pub mod server;
 pub mod session;
 pub mod visit;

@@ -1,14 +1,17 @@
 //! Reports: one data model of a run, one module per output format, each
 //! returning bytes.
 
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod table;
 
 use crate::audit::PageResult;
 use crate::capture::{evidence_of, Event, ReadBack};
 use crate::checks::Session;
 use crate::finding::{Evidence, Finding};
-use crate::rules::Severity;
+use crate::rules::{Group, Severity};
 use serde::{Deserialize, Serialize};
 
 /// The JSON report (schema_version 1 of interface.md).
@@ -97,6 +100,9 @@ pub struct PageReport {
     pub user: serde_json::Value,
     /// Every push onto the queue, in execution order.
     pub pushes: Vec<PushReport>,
+    /// A screenshot of the page, relative to the report's directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
     /// Dialogs the page opened (dismissed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dialogs: Vec<crate::capture::Dialog>,
@@ -202,9 +208,79 @@ impl PageReport {
             load_ms: capture.load_ms,
             user,
             pushes,
+            screenshot: result.screenshot.clone(),
             dialogs: capture.dialogs.clone(),
             findings: result.findings.clone(),
         }
+    }
+}
+
+impl PageReport {
+    /// Whether a group's rules could apply to the page at all (else `n/a`).
+    fn applies(&self, group: Group) -> bool {
+        if self.findings.iter().any(|f| f.rule.group() == Group::Page) {
+            return group == Group::Page;
+        }
+        let user_push = self
+            .pushes
+            .iter()
+            .any(|p| p.value.get("type").and_then(|t| t.as_str()) == Some("user"));
+        match group {
+            Group::Queue | Group::Order | Group::Page => true,
+            Group::UserPush => user_push || self.logged_in,
+            Group::Attributes | Group::Session => user_push,
+            Group::Login => self.logged_in,
+            Group::Sdk => !self.pushes.is_empty(),
+        }
+    }
+
+    /// A compliance-table cell: `pass`, `fail (n)` or `n/a`.
+    pub fn cell(&self, group: Group) -> String {
+        let n = self
+            .findings
+            .iter()
+            .filter(|f| f.rule.group() == group)
+            .count();
+        if n > 0 {
+            format!("fail ({n})")
+        } else if self.applies(group) {
+            "pass".into()
+        } else {
+            "n/a".into()
+        }
+    }
+
+    /// `FAIL` (an error finding), `warn` (warnings only) or `pass`.
+    pub fn verdict(&self) -> &'static str {
+        if self.findings.iter().any(|f| f.severity == Severity::Error) {
+            "FAIL"
+        } else if self.findings.is_empty() {
+            "pass"
+        } else {
+            "warn"
+        }
+    }
+
+    /// The page as a row label: its path (a redirect shows where it ended: `/logout → /`).
+    pub fn label(&self) -> String {
+        let asked = path_of(&self.url);
+        match self.final_url.as_deref().map(path_of) {
+            Some(landed) if landed != asked && self.status.is_some() => {
+                format!("{asked} → {landed}")
+            }
+            _ => asked,
+        }
+    }
+}
+
+/// The path (and query) of a URL, or the URL itself when it does not parse.
+fn path_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(url) => match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        },
+        Err(_) => url.to_string(),
     }
 }
 

@@ -2,77 +2,12 @@
 //! requirement group, a verdict, and a summary line.
 
 use super::{Format, PageReport, Report};
-use crate::rules::{Group, Severity};
+use crate::rules::Group;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
 /// The terminal table.
 pub struct Table;
-
-/// Whether a group's rules could apply to a page at all (else `n/a`).
-fn applies(group: Group, page: &PageReport) -> bool {
-    let unreachable = page.findings.iter().any(|f| f.rule.group() == Group::Page);
-    if unreachable {
-        return group == Group::Page;
-    }
-    let user_push = page
-        .pushes
-        .iter()
-        .any(|p| p.value.get("type").and_then(|t| t.as_str()) == Some("user"));
-    match group {
-        Group::Queue | Group::Order | Group::Page => true,
-        Group::UserPush => user_push || page.logged_in,
-        Group::Attributes | Group::Session => user_push,
-        Group::Login => page.logged_in,
-        Group::Sdk => !page.pushes.is_empty(),
-    }
-}
-
-fn cell(group: Group, page: &PageReport) -> String {
-    let n = page
-        .findings
-        .iter()
-        .filter(|f| f.rule.group() == group)
-        .count();
-    if n > 0 {
-        format!("fail ({n})")
-    } else if applies(group, page) {
-        "pass".into()
-    } else {
-        "n/a".into()
-    }
-}
-
-fn verdict(page: &PageReport) -> &'static str {
-    if page.findings.iter().any(|f| f.severity == Severity::Error) {
-        "FAIL"
-    } else if page.findings.is_empty() {
-        "pass"
-    } else {
-        "warn"
-    }
-}
-
-/// The path (and query) of a URL, or the URL itself when it does not parse.
-fn path_of(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(url) => match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        },
-        Err(_) => url.to_string(),
-    }
-}
-
-/// The page column: the path is enough to tell a site's pages apart; a redirect
-/// shows where it ended (`/logout → /`).
-fn page_label(page: &PageReport) -> String {
-    let asked = path_of(&page.url);
-    match page.final_url.as_deref().map(path_of) {
-        Some(landed) if landed != asked && page.status.is_some() => format!("{asked} → {landed}"),
-        _ => asked,
-    }
-}
 
 impl Format for Table {
     fn render(&self, report: &Report) -> Vec<u8> {
@@ -82,9 +17,9 @@ impl Format for Table {
         header.push("verdict".into());
         builder.push_record(header);
         for page in &report.pages {
-            let mut row = vec![page_label(page), page.scenario.clone()];
-            row.extend(Group::ALL.iter().map(|g| cell(*g, page)));
-            row.push(verdict(page).into());
+            let mut row = vec![page.label(), page.scenario.clone()];
+            row.extend(Group::ALL.iter().map(|g| page.cell(*g)));
+            row.push(page.verdict().into());
             builder.push_record(row);
         }
         let mut table = builder.build();
@@ -149,14 +84,14 @@ fn session_comparison(report: &Report) -> String {
     let mut rows = 0;
     let mut seen: Vec<String> = Vec::new();
     for out in report.pages.iter().filter(|p| !p.logged_in) {
-        let label = page_label(out);
+        let label = out.label();
         if seen.contains(&label) {
             continue;
         }
         let Some(inside) = report
             .pages
             .iter()
-            .find(|p| p.logged_in && page_label(p) == label)
+            .find(|p| p.logged_in && p.label() == label)
         else {
             continue;
         };
@@ -172,9 +107,9 @@ fn session_comparison(report: &Report) -> String {
         }
         builder.push_record([
             label,
-            verdict(out).to_string(),
+            out.verdict().to_string(),
             rule_list(out),
-            verdict(inside).to_string(),
+            inside.verdict().to_string(),
             rule_list(inside),
         ]);
         rows += 1;

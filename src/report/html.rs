@@ -1,0 +1,196 @@
+//! One self-contained HTML file (no external requests): the summary, a table of
+//! pages × rule groups that filters by scenario, rule and verdict, and per page
+//! the pushes in order with their evidence, the final `InsiderQueue.user`, and a
+//! screenshot of a failing page. Built with maud, which escapes every string: what
+//! the audited page pushed is shown as text, never run.
+
+use super::{Format, PageReport, Report};
+use crate::rules::{Group, Rule};
+use base64::Engine as _;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use std::path::PathBuf;
+
+/// The HTML report; screenshots are read from `base_dir` and embedded.
+pub struct Html {
+    /// Where the report's relative screenshot paths start.
+    pub base_dir: PathBuf,
+}
+
+const STYLE: &str = r#"
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em 1.5em; color: #1d1d1f; }
+h1 { font-size: 1.5em; margin: .2em 0 .6em; }
+.cards { display: flex; gap: .8em; flex-wrap: wrap; margin-bottom: 1em; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: .5em 1em; min-width: 6em; }
+.card b { display: block; font-size: 1.6em; }
+.filters { display: flex; gap: 1em; margin: 1em 0; flex-wrap: wrap; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #eee; padding: .3em .5em; text-align: left; vertical-align: top; }
+th { background: #f6f6f6; position: sticky; top: 0; }
+td.pass { color: #137333; } td.fail { color: #b3261e; font-weight: 600; } td.na { color: #999; }
+.FAIL { color: #b3261e; font-weight: 700; } .warn { color: #a05a00; font-weight: 700; } .pass-v { color: #137333; }
+details { border: 1px solid #ddd; border-radius: 6px; margin: .6em 0; padding: .4em .8em; }
+summary { cursor: pointer; }
+.finding { margin: .3em 0; }
+.sev-error { color: #b3261e; font-weight: 600; } .sev-warning { color: #a05a00; font-weight: 600; }
+pre { background: #f6f8fa; padding: .5em; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
+code { background: #f6f8fa; padding: 0 .2em; }
+img.shot { max-width: 100%; border: 1px solid #ccc; }
+.hidden { display: none; }
+"#;
+
+/// Filters rows and page details by the three selects. Only reads the DOM.
+const SCRIPT: &str = r#"
+(function () {
+  var scenario = document.getElementById('f-scenario');
+  var rule = document.getElementById('f-rule');
+  var verdict = document.getElementById('f-verdict');
+  function apply() {
+    var items = document.querySelectorAll('[data-scenario]');
+    for (var i = 0; i < items.length; i++) {
+      var el = items[i];
+      var show = (!scenario.value || el.getAttribute('data-scenario') === scenario.value)
+        && (!verdict.value || el.getAttribute('data-verdict') === verdict.value)
+        && (!rule.value || (' ' + el.getAttribute('data-rules') + ' ').indexOf(' ' + rule.value + ' ') >= 0);
+      el.classList.toggle('hidden', !show);
+    }
+  }
+  [scenario, rule, verdict].forEach(function (s) { s.addEventListener('change', apply); });
+})();
+"#;
+
+fn rules_of(page: &PageReport) -> String {
+    let mut ids: Vec<&str> = page.findings.iter().map(|f| f.rule.id()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.join(" ")
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+impl Html {
+    fn screenshot(&self, page: &PageReport) -> Option<String> {
+        let bytes = std::fs::read(self.base_dir.join(page.screenshot.as_ref()?)).ok()?;
+        Some(format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ))
+    }
+
+    fn page_details(&self, index: usize, page: &PageReport) -> Markup {
+        html! {
+            details id={ "page-" (index) } data-scenario=(page.scenario) data-verdict=(page.verdict()) data-rules=(rules_of(page)) open[page.verdict() == "FAIL"] {
+                summary {
+                    span class=(page.verdict()) { (page.verdict()) } " " code { (page.url) } " — " (page.scenario)
+                    @if page.logged_in { " (logged in)" }
+                }
+                p {
+                    @if let Some(final_url) = &page.final_url { @if *final_url != page.url { "Ended on " code { (final_url) } ". " } }
+                    @if let Some(status) = page.status { "HTTP " (status) ". " }
+                    @if let Some(ms) = page.load_ms { "Load event after " (ms) " ms." }
+                }
+                @if !page.findings.is_empty() {
+                    h4 { "Findings" }
+                    @for f in &page.findings {
+                        div class="finding" {
+                            span class={ "sev-" (f.severity) } { (f.severity) } " "
+                            code { (f.rule) }
+                            @if let Some(attr) = &f.attribute { " " code { (attr) } }
+                            ": " (f.message)
+                            @if let Some(e) = &f.evidence { " — " code { (e.script) ":" (e.line) } }
+                        }
+                    }
+                }
+                h4 { "Pushes, in execution order" }
+                @if page.pushes.is_empty() { p { "None." } }
+                @else {
+                    ol {
+                        @for push in &page.pushes {
+                            li {
+                                @if let Some(e) = &push.evidence { code { (e.script) ":" (e.line) } " at " (format!("{:.0}", push.t)) " ms" }
+                                pre { (pretty(&push.value)) }
+                            }
+                        }
+                    }
+                }
+                h4 { "window.InsiderQueue.user after settling" }
+                pre { (pretty(&page.user)) }
+                @if let Some(src) = self.screenshot(page) {
+                    h4 { "Screenshot" }
+                    img class="shot" alt={ "Screenshot of " (page.url) } src=(src);
+                }
+            }
+        }
+    }
+}
+
+impl Format for Html {
+    fn render(&self, report: &Report) -> Vec<u8> {
+        let s = &report.summary;
+        let mut scenarios: Vec<&str> = Vec::new();
+        for page in &report.pages {
+            if !scenarios.contains(&page.scenario.as_str()) {
+                scenarios.push(&page.scenario);
+            }
+        }
+        let fired: Vec<Rule> = Rule::ALL
+            .iter()
+            .copied()
+            .filter(|r| {
+                report
+                    .pages
+                    .iter()
+                    .any(|p| p.findings.iter().any(|f| f.rule == *r))
+            })
+            .collect();
+        let markup = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { "insider-audit report" }
+                    style { (PreEscaped(STYLE)) }
+                }
+                body {
+                    h1 { "insider-audit report" }
+                    p { "Started " (report.started_at) ", took " (report.duration_ms) " ms. " (report.tool.name) " " (report.tool.version) "." }
+                    div class="cards" {
+                        div class="card" { b { (s.pages) } "pages" }
+                        div class="card" { b { (s.passed) } "passed" }
+                        div class="card" { b { (s.failed) } "failed" }
+                        div class="card" { b { (s.errors) } "errors" }
+                        div class="card" { b { (s.warnings) } "warnings" }
+                    }
+                    div class="filters" {
+                        label { "Scenario " select id="f-scenario" { option value="" { "all" } @for sc in &scenarios { option value=(sc) { (sc) } } } }
+                        label { "Rule " select id="f-rule" { option value="" { "all" } @for r in &fired { option value=(r.id()) { (r.id()) } } } }
+                        label { "Verdict " select id="f-verdict" { option value="" { "all" } option value="FAIL" { "fail" } option value="warn" { "warn" } option value="pass" { "pass" } } }
+                    }
+                    table {
+                        thead { tr { th { "page" } th { "scenario" } @for g in Group::ALL { th { (g.title()) } } th { "verdict" } } }
+                        tbody {
+                            @for (i, page) in report.pages.iter().enumerate() {
+                                tr data-scenario=(page.scenario) data-verdict=(page.verdict()) data-rules=(rules_of(page)) {
+                                    td { a href={ "#page-" (i) } { (page.label()) } }
+                                    td { (page.scenario) }
+                                    @for g in Group::ALL {
+                                        @let cell = page.cell(g);
+                                        td class=(if cell == "pass" { "pass" } else if cell == "n/a" { "na" } else { "fail" }) { (cell) }
+                                    }
+                                    td class=(if page.verdict() == "pass" { "pass-v" } else { page.verdict() }) { (page.verdict()) }
+                                }
+                            }
+                        }
+                    }
+                    h2 { "Pages" }
+                    @for (i, page) in report.pages.iter().enumerate() { (self.page_details(i, page)) }
+                    script { (PreEscaped(SCRIPT)) }
+                }
+            }
+        };
+        markup.into_string().into_bytes()
+    }
+}

@@ -1,0 +1,102 @@
+//! JUnit XML (quick-junit): a test suite per scenario, a test case per page, a
+//! failure for the page's error findings (each listed), warnings as system-out.
+//! GitLab, Jenkins and GitHub test reporters read it.
+
+use super::{Format, PageReport, Report};
+use crate::rules::Severity;
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+use std::time::Duration;
+
+/// The JUnit XML report.
+pub struct Junit;
+
+fn finding_line(f: &crate::finding::Finding) -> String {
+    let attr = f
+        .attribute
+        .as_deref()
+        .map(|a| format!(" [{a}]"))
+        .unwrap_or_default();
+    let at = f
+        .evidence
+        .as_ref()
+        .map(|e| format!(" ({}:{})", e.script, e.line))
+        .unwrap_or_default();
+    format!("{} {}{attr}: {}{at}", f.severity, f.rule, f.message)
+}
+
+fn test_case(page: &PageReport) -> TestCase {
+    let errors: Vec<_> = page
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    let warnings: Vec<_> = page
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .collect();
+    let status = if errors.is_empty() {
+        TestCaseStatus::success()
+    } else {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        let mut rules: Vec<&str> = errors.iter().map(|f| f.rule.id()).collect();
+        rules.dedup();
+        status.set_message(format!(
+            "{} error finding(s): {}",
+            errors.len(),
+            rules.join(", ")
+        ));
+        status.set_type(rules.join(","));
+        status.set_description(
+            errors
+                .iter()
+                .map(|f| finding_line(f))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        status
+    };
+    let mut case = TestCase::new(page.url.clone(), status);
+    case.set_classname(format!("insider-audit.{}", page.scenario));
+    if let Some(ms) = page.load_ms {
+        case.set_time(Duration::from_millis(ms));
+    }
+    if !warnings.is_empty() {
+        case.set_system_out(
+            warnings
+                .iter()
+                .map(|f| finding_line(f))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    case
+}
+
+impl Format for Junit {
+    fn render(&self, report: &Report) -> Vec<u8> {
+        let mut junit = quick_junit::Report::new("insider-audit");
+        junit.set_time(Duration::from_millis(report.duration_ms));
+        let mut scenarios: Vec<&str> = Vec::new();
+        for page in &report.pages {
+            if !scenarios.contains(&page.scenario.as_str()) {
+                scenarios.push(&page.scenario);
+            }
+        }
+        for scenario in scenarios {
+            let mut suite = TestSuite::new(scenario);
+            suite.add_test_cases(
+                report
+                    .pages
+                    .iter()
+                    .filter(|p| p.scenario == scenario)
+                    .map(test_case),
+            );
+            junit.add_test_suite(suite);
+        }
+        junit
+            .to_string()
+            .expect("a JUnit report always serialises")
+            .into_bytes()
+    }
+}

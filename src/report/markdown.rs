@@ -1,0 +1,104 @@
+//! A Markdown summary for a CI job summary or a pull-request comment: counts,
+//! the rules that fire most, and the failing pages. Short enough to read.
+
+use super::{Format, PageReport, Report};
+use crate::rules::Severity;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// At most this many failing pages are listed.
+const MAX_PAGES: usize = 20;
+
+/// The Markdown summary.
+pub struct Markdown;
+
+/// Markdown-safe text for a table cell: pipes and line breaks would break the row.
+pub(crate) fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+        .replace('<', "&lt;")
+}
+
+fn verdict(page: &PageReport) -> &'static str {
+    match page.verdict() {
+        "FAIL" => "❌ fail",
+        "warn" => "⚠️ warn",
+        _ => "✅ pass",
+    }
+}
+
+impl Format for Markdown {
+    fn render(&self, report: &Report) -> Vec<u8> {
+        let s = &report.summary;
+        let mut out = String::new();
+        let status = if s.errors > 0 {
+            "❌"
+        } else if s.warnings > 0 {
+            "⚠️"
+        } else {
+            "✅"
+        };
+        let _ = writeln!(
+            out,
+            "## {status} insider-audit: {} pages, {} failed",
+            s.pages, s.failed
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(out, "| pages | passed | failed | errors | warnings |");
+        let _ = writeln!(out, "|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            s.pages, s.passed, s.failed, s.errors, s.warnings
+        );
+        let mut counts: BTreeMap<&str, (usize, Severity)> = BTreeMap::new();
+        for f in report.pages.iter().flat_map(|p| &p.findings) {
+            let entry = counts.entry(f.rule.id()).or_insert((0, f.severity));
+            entry.0 += 1;
+            entry.1 = entry.1.max(f.severity);
+        }
+        let mut rules: Vec<(&str, usize, Severity)> =
+            counts.into_iter().map(|(r, (n, s))| (r, n, s)).collect();
+        rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        if !rules.is_empty() {
+            let _ = writeln!(out, "\n### Top rules\n");
+            let _ = writeln!(out, "| rule | severity | findings |");
+            let _ = writeln!(out, "|---|---|---:|");
+            for (rule, n, severity) in rules.iter().take(10) {
+                let _ = writeln!(out, "| `{rule}` | {severity} | {n} |");
+            }
+        }
+        let failing: Vec<&PageReport> = report
+            .pages
+            .iter()
+            .filter(|p| !p.findings.is_empty())
+            .collect();
+        if !failing.is_empty() {
+            let _ = writeln!(out, "\n### Pages with findings\n");
+            let _ = writeln!(out, "| page | scenario | verdict | rules |");
+            let _ = writeln!(out, "|---|---|---|---|");
+            for page in failing.iter().take(MAX_PAGES) {
+                let mut ids: Vec<&str> = page.findings.iter().map(|f| f.rule.id()).collect();
+                ids.dedup();
+                let ids: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    cell(&page.url),
+                    cell(&page.scenario),
+                    verdict(page),
+                    ids.join(" ")
+                );
+            }
+            if failing.len() > MAX_PAGES {
+                let _ = writeln!(
+                    out,
+                    "\n…and {} more pages with findings (see the full report).",
+                    failing.len() - MAX_PAGES
+                );
+            }
+        }
+        out.into_bytes()
+    }
+}
