@@ -53,6 +53,19 @@ pub enum Command {
         #[arg(required = true, value_name = "SCENARIO.json")]
         files: Vec<PathBuf>,
     },
+    /// What got fixed and what is new between two JSON reports.
+    Diff {
+        /// The older report.
+        old: PathBuf,
+        /// The newer report.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: DiffFormat,
+        /// Exit 1 when a new finding at or above this severity exists.
+        #[arg(long, value_enum, default_value = "error")]
+        fail_on: FailOn,
+    },
     /// Audit pages logged out, with no scenario file.
     Check {
         /// Pages to audit (http or https).
@@ -94,6 +107,17 @@ impl FormatKind {
     }
 }
 
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Counts and the new and fixed findings.
+    Table,
+    /// new, fixed and unchanged findings as JSON.
+    Json,
+    /// A Markdown summary for a channel or pull request.
+    Markdown,
+}
+
 /// When the exit code says "failed".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
@@ -103,6 +127,17 @@ pub enum FailOn {
     Warning,
     /// Never (exit 0 whenever the audit ran).
     Never,
+}
+
+impl FailOn {
+    /// The lowest severity that fails, if any.
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Never => None,
+        }
+    }
 }
 
 /// Options every auditing command takes.
@@ -166,11 +201,7 @@ impl Common {
     }
 
     fn threshold(&self) -> Option<Severity> {
-        match self.fail_on {
-            FailOn::Error => Some(Severity::Error),
-            FailOn::Warning => Some(Severity::Warning),
-            FailOn::Never => None,
-        }
+        self.fail_on.threshold()
     }
 }
 
@@ -263,6 +294,12 @@ async fn run(cli: Cli) -> u8 {
             Ok(plans) => execute(Work::Plans(plans), &common, quiet).await,
             Err(e) => Err(e),
         },
+        Command::Diff {
+            old,
+            new,
+            format,
+            fail_on,
+        } => diff_reports(&old, &new, format, fail_on),
         Command::Validate { files } => load_plans(&files).map(|plans| {
             for plan in &plans {
                 let steps: usize = plan
@@ -298,6 +335,42 @@ async fn run(cli: Cli) -> u8 {
             e.exit_code()
         }
     }
+}
+
+/// Reads a JSON report; a bad one is a usage error naming the file and position.
+fn read_report(path: &std::path::Path) -> Result<Report, Fatal> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Fatal::Usage(format!("{}: cannot read the report: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        let detail = e.to_string();
+        let detail = detail.rsplit_once(" at line ").map(|(d, _)| d).unwrap_or(&detail);
+        Fatal::Usage(format!(
+            "{}:{}:{}: not an insider-audit JSON report ({detail}): give files written by --format json",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+fn diff_reports(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    format: DiffFormat,
+    fail_on: FailOn,
+) -> Result<u8, Fatal> {
+    let diff = crate::diff::diff(&read_report(old)?, &read_report(new)?);
+    let text = match format {
+        DiffFormat::Table => diff.table(),
+        DiffFormat::Markdown => diff.markdown(),
+        DiffFormat::Json => serde_json::to_string_pretty(&diff).expect("a diff serialises") + "\n",
+    };
+    write_stdout(text.as_bytes());
+    Ok(if diff.fails_at(fail_on.threshold()) {
+        1
+    } else {
+        0
+    })
 }
 
 /// Loads and validates every scenario file; all errors are reported, none is run.

@@ -13,6 +13,7 @@ pub mod checks;
 pub mod cli;
 pub mod crawl;
 pub mod demo;
+pub mod diff;
 pub mod error;
 pub mod expect;
 pub mod finding;

@@ -52,7 +52,7 @@ pub fn test_options(timeout_secs: u64) -> AuditOptions {
             timeout: Duration::from_secs(timeout_secs),
             ..VisitOptions::default()
         },
-                concurrency: 2,
+        concurrency: 2,
         screenshots: insider_audit::screenshot::Screenshots::never(),
     }
 }
