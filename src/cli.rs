@@ -7,6 +7,7 @@ use crate::checks::{PageContext, Session};
 use crate::error::Fatal;
 use crate::expect::{Expectations, UserPushExpectation};
 use crate::journey::{self, JourneyOptions};
+use crate::progress::Progress;
 use crate::report::{self, Report, ScenarioReport};
 use crate::rules::Severity;
 use crate::scenario::{self, Plan};
@@ -66,6 +67,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "error")]
         fail_on: FailOn,
     },
+    /// Write a commented starter scenario file for a site.
+    Init {
+        /// The site's base URL (http or https).
+        base_url: String,
+        /// Where to write it.
+        #[arg(long, default_value = "insider-audit.json", value_name = "PATH")]
+        output: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a JSON Schema of the scenario format (for editors).
+    Schema,
     /// Audit pages logged out, with no scenario file.
     Check {
         /// Pages to audit (http or https).
@@ -300,6 +314,18 @@ async fn run(cli: Cli) -> u8 {
             format,
             fail_on,
         } => diff_reports(&old, &new, format, fail_on),
+        Command::Init {
+            base_url,
+            output,
+            force,
+        } => init(&base_url, &output, force),
+        Command::Schema => {
+            let text = serde_json::to_string_pretty(&scenario::schema())
+                .expect("a schema serialises")
+                + "\n";
+            write_stdout(text.as_bytes());
+            Ok(0)
+        }
         Command::Validate { files } => load_plans(&files).map(|plans| {
             for plan in &plans {
                 let steps: usize = plan
@@ -335,6 +361,27 @@ async fn run(cli: Cli) -> u8 {
             e.exit_code()
         }
     }
+}
+
+/// Writes the starter scenario file.
+fn init(base_url: &str, output: &std::path::Path, force: bool) -> Result<u8, Fatal> {
+    let url = url::Url::parse(base_url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| Fatal::Usage(format!("{base_url:?} is not an http(s) URL: give the site's address, e.g. https://shop.example/")))?;
+    if output.exists() && !force {
+        return Err(Fatal::Usage(format!(
+            "{} exists: pass --force to overwrite it, or --output another path",
+            output.display()
+        )));
+    }
+    write_file(output, scenario::starter(&url).as_bytes())?;
+    eprintln!(
+        "wrote {}: adjust the login selectors and paths, then `insider-audit validate {}` (with AUDIT_USER and AUDIT_PASSWORD set)",
+        output.display(),
+        output.display()
+    );
+    Ok(0)
 }
 
 /// Reads a JSON report; a bad one is a usage error naming the file and position.
@@ -435,14 +482,21 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
     let clock = Instant::now();
     let browser = Browser::launch(&executable).await?;
     let outcome = match work {
-        Work::Pages(targets) => audit::audit(&browser, targets, &options, |result, total| {
-            if !quiet {
-                progress_line(result, Some(total));
-            }
-        })
-        .await
-        .map(|results| (results, Vec::new())),
-        Work::Plans(plans) => run_plans(&browser, &plans, &options, quiet).await,
+        Work::Pages(targets) => {
+            let progress = Progress::new(Some(targets.len()), quiet);
+            let results = audit::audit(&browser, targets, &options, |result, _| {
+                progress.page(result)
+            })
+            .await;
+            progress.finish();
+            results.map(|results| (results, Vec::new()))
+        }
+        Work::Plans(plans) => {
+            let progress = Progress::new(None, quiet);
+            let results = run_plans(&browser, &plans, &options, &progress).await;
+            progress.finish();
+            results
+        }
     };
     browser.close().await;
     let (results, scenarios) = outcome?;
@@ -461,7 +515,7 @@ async fn run_plans(
     browser: &Browser,
     plans: &[Plan],
     options: &AuditOptions,
-    quiet: bool,
+    progress: &Progress,
 ) -> Result<(Vec<PageResult>, Vec<ScenarioReport>), Fatal> {
     let journey = JourneyOptions {
         visit: options.visit.clone(),
@@ -475,11 +529,7 @@ async fn run_plans(
     let journey = &journey;
     let runs: Vec<_> = futures::stream::iter(runs)
         .map(|(plan, scenario)| async move {
-            let mut on_page = |result: &PageResult| {
-                if !quiet {
-                    progress_line(result, None);
-                }
-            };
+            let mut on_page = |result: &PageResult| progress.page(result);
             journey::run_scenario(browser, plan, scenario, journey, &mut on_page).await
         })
         .buffered(options.concurrency.max(1))
@@ -499,26 +549,6 @@ async fn run_plans(
         });
     }
     Ok((results, scenarios))
-}
-
-fn progress_line(result: &PageResult, total: Option<usize>) {
-    let errors = result.count(Severity::Error);
-    let warnings = result.count(Severity::Warning);
-    let verdict = if errors > 0 {
-        "FAIL"
-    } else if warnings > 0 {
-        "warn"
-    } else {
-        "pass"
-    };
-    let position = match total {
-        Some(total) => format!("[{}/{total}]", result.index + 1),
-        None => format!("[{}]", result.target.scenario),
-    };
-    eprintln!(
-        "{position} {verdict:<4} {} ({errors} errors, {warnings} warnings)",
-        result.capture.url
-    );
 }
 
 /// Where each requested format goes.

@@ -20,6 +20,7 @@ pub mod finding;
 pub mod journey;
 pub mod jsvalue;
 pub mod network;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scenario;

@@ -97,7 +97,7 @@ async fn json_on_stdout_is_only_json() {
     let report: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
     assert_eq!(report["summary"]["pages"], 1);
-    assert!(String::from_utf8_lossy(&output.stderr).contains("[1/1] pass"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("[logged-out] pass"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

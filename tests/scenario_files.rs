@@ -104,3 +104,57 @@ fn the_shipped_demo_scenario_validates() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn init_writes_a_starter_that_validates_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.json");
+    let init = || {
+        Command::cargo_bin("insider-audit")
+            .unwrap()
+            .args(["init", "https://shop.example/", "--output"])
+            .arg(&file)
+            .assert()
+    };
+    init().code(0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\"//\""), "the starter explains itself");
+    Command::cargo_bin("insider-audit")
+        .unwrap()
+        .env("AUDIT_USER", "qa@shop.example")
+        .env("AUDIT_PASSWORD", "x")
+        .arg("validate")
+        .arg(&file)
+        .assert()
+        .code(0);
+    init()
+        .code(2)
+        .stderr(predicate::str::contains("exists: pass --force"));
+    Command::cargo_bin("insider-audit")
+        .unwrap()
+        .args(["init", "shop.example"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn schema_is_json_schema_of_the_format() {
+    let out = Command::cargo_bin("insider-audit")
+        .unwrap()
+        .arg("schema")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let schema: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(
+        schema["required"],
+        serde_json::json!(["base_url", "scenarios"])
+    );
+    assert_eq!(schema["additionalProperties"], false);
+}

@@ -3,8 +3,10 @@
 
 mod locate;
 mod raw;
+mod starter;
 
 pub use locate::Seg;
+pub use starter::{schema, starter};
 
 use crate::expect::Expectations;
 use raw::{RawCrawl, RawFile, RawLogout, RawStep, RawWait};

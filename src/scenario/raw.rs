@@ -10,6 +10,12 @@ use std::fmt;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawFile {
+    /// The JSON Schema an editor validates with (ignored here).
+    #[serde(rename = "$schema", default)]
+    pub _schema: Option<String>,
+    /// A comment: `"//": "..."` is ignored, so files can explain themselves.
+    #[serde(rename = "//", default)]
+    pub _comment: Option<serde_json::Value>,
     pub site: Option<String>,
     pub base_url: String,
     pub crawl: Option<RawCrawl>,
@@ -19,6 +25,9 @@ pub(super) struct RawFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawScenario {
+    /// A comment: `"//": "..."` is ignored, so files can explain themselves.
+    #[serde(rename = "//", default)]
+    pub _comment: Option<serde_json::Value>,
     pub name: String,
     #[serde(default)]
     pub login: Vec<RawStep>,
@@ -31,6 +40,9 @@ pub(super) struct RawScenario {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCrawlConfig {
+    /// A comment: `"//": "..."` is ignored, so files can explain themselves.
+    #[serde(rename = "//", default)]
+    pub _comment: Option<serde_json::Value>,
     pub start: Option<Vec<String>>,
     pub include: Option<Vec<String>>,
     pub exclude: Option<Vec<String>>,
@@ -119,6 +131,9 @@ impl<'de> Deserialize<'de> for RawLogout {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStep {
+    /// A comment: `"//": "..."` is ignored, so files can explain themselves.
+    #[serde(rename = "//", default)]
+    pub _comment: Option<serde_json::Value>,
     pub goto: Option<String>,
     pub visit: Option<String>,
     pub fill: Option<String>,

@@ -1,0 +1,85 @@
+//! Progress on stderr: a bar when stderr is a terminal (pages done and queued,
+//! the current URL, elapsed time, findings so far), one plain line per page
+//! when it is not (CI logs), nothing with `-q`.
+
+use crate::audit::PageResult;
+use crate::rules::Severity;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Reports pages as they are judged; cheap to clone across concurrent scenarios.
+#[derive(Clone)]
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    findings: Arc<AtomicUsize>,
+}
+
+impl Progress {
+    /// Progress over `total` pages (`None`: unknown, as in a crawl).
+    pub fn new(total: Option<usize>, quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = match total {
+                Some(n) => ProgressBar::new(n as u64),
+                None => ProgressBar::new_spinner(),
+            };
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            let template = match total {
+                Some(_) => {
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} pages ({prefix}) {wide_msg}"
+                }
+                None => "{spinner} [{elapsed_precise}] {pos} pages ({prefix}) {wide_msg}",
+            };
+            bar.set_style(ProgressStyle::with_template(template).expect("a valid template"));
+            bar.set_prefix("0 findings");
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            bar,
+            quiet,
+            findings: Arc::default(),
+        }
+    }
+
+    /// One page was judged.
+    pub fn page(&self, result: &PageResult) {
+        let errors = result.count(Severity::Error);
+        let warnings = result.count(Severity::Warning);
+        let total = self
+            .findings
+            .fetch_add(errors + warnings, Ordering::Relaxed)
+            + errors
+            + warnings;
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_prefix(format!("{total} findings"));
+                bar.set_message(result.capture.url.clone());
+            }
+            None if !self.quiet => {
+                let verdict = if errors > 0 {
+                    "FAIL"
+                } else if warnings > 0 {
+                    "warn"
+                } else {
+                    "pass"
+                };
+                eprintln!(
+                    "[{}] {verdict:<4} {} ({errors} errors, {warnings} warnings)",
+                    result.target.scenario, result.capture.url
+                );
+            }
+            None => {}
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
