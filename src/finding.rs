@@ -56,6 +56,21 @@ impl Finding {
         self
     }
 
+    /// One line for plain-text reports: `rule attribute: message (script:line)`.
+    pub fn one_line(&self) -> String {
+        let attr = self
+            .attribute
+            .as_deref()
+            .map(|a| format!(" {a}"))
+            .unwrap_or_default();
+        let at = self
+            .evidence
+            .as_ref()
+            .map(|e| format!(" ({}:{})", e.script, e.line))
+            .unwrap_or_default();
+        format!("{}{attr}: {}{at}", self.rule, self.message)
+    }
+
     /// Overrides the severity.
     pub fn severity(mut self, severity: Severity) -> Self {
         self.severity = severity;

@@ -179,11 +179,7 @@ mod tests {
     use serde_json::json;
 
     fn user_page(user: serde_json::Value) -> Canned {
-        Canned::page()
-            .init_queue()
-            .user(user.clone())
-            .init()
-            .readback(user)
+        Canned::user_page(user)
     }
 
     #[test]

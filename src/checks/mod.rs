@@ -324,17 +324,8 @@ pub(crate) mod testing {
             self
         }
 
-        pub fn push(mut self, value: Json) -> Self {
-            let seq = self.next();
-            self.capture.events.push(Event::Push {
-                seq,
-                t: 0.0,
-                location: loc(10 + seq as u32),
-                queue: 1,
-                taken_over: false,
-                value: JsValue::from_json(&value),
-            });
-            self
+        pub fn push(self, value: Json) -> Self {
+            self.push_js(JsValue::from_json(&value))
         }
 
         pub fn push_js(mut self, value: JsValue) -> Self {
@@ -352,6 +343,15 @@ pub(crate) mod testing {
 
         pub fn user(self, value: Json) -> Self {
             self.push(serde_json::json!({"type": "user", "value": value}))
+        }
+
+        /// A page pushing `user` then `init`, whose read-back returns `user`.
+        pub fn user_page(user: Json) -> Self {
+            Canned::page()
+                .init_queue()
+                .user(user.clone())
+                .init()
+                .readback(user)
         }
 
         pub fn init(self) -> Self {

@@ -11,17 +11,7 @@ use std::time::Duration;
 pub struct Junit;
 
 fn finding_line(f: &crate::finding::Finding) -> String {
-    let attr = f
-        .attribute
-        .as_deref()
-        .map(|a| format!(" [{a}]"))
-        .unwrap_or_default();
-    let at = f
-        .evidence
-        .as_ref()
-        .map(|e| format!(" ({}:{})", e.script, e.line))
-        .unwrap_or_default();
-    format!("{} {}{attr}: {}{at}", f.severity, f.rule, f.message)
+    format!("{} {}", f.severity, f.one_line())
 }
 
 fn test_case(page: &PageReport) -> TestCase {

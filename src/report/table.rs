@@ -42,20 +42,7 @@ impl Format for Table {
         for page in failing {
             out.push_str(&format!("{} [{}]\n", page.url, page.scenario));
             for f in &page.findings {
-                let attr = f
-                    .attribute
-                    .as_deref()
-                    .map(|a| format!(" {a}:"))
-                    .unwrap_or_default();
-                let at = f
-                    .evidence
-                    .as_ref()
-                    .map(|e| format!(" ({}:{})", e.script, e.line))
-                    .unwrap_or_default();
-                out.push_str(&format!(
-                    "  {:<7} {}{attr} {}{at}\n",
-                    f.severity, f.rule, f.message
-                ));
+                out.push_str(&format!("  {:<7} {}\n", f.severity, f.one_line()));
             }
         }
         out.into_bytes()
