@@ -809,17 +809,19 @@ impl Operation {
             })
             .await
         {
-            let reason = if self.state.crashed {
-                "the renderer crashed".to_string()
+                        if self.state.crashed {
+                return Err(Failure::new("the renderer crashed", false));
+            }
+            // A page that stopped answering is stuck in a script; the tab must go.
+            let answers = tokio::time::timeout(Duration::from_secs(1), evaluate(page, "1")).await.is_ok_and(|r| r.is_ok());
+            let reason = if !answers {
+                format!("a page script never yields: the page stopped answering within {secs} s")
             } else if self.state.document_pending && self.state.loaded_at.is_none() {
                 format!("no load event within {secs} s (a script that never yields?)")
             } else {
                 format!("the page did not settle within {secs} s (network never quiet)")
             };
-            return Err(Failure::new(
-                reason,
-                !self.state.crashed && self.state.loaded_at.is_some(),
-            ));
+            return Err(Failure::new(reason, answers && self.state.loaded_at.is_some()));
         }
         Ok(())
     }

@@ -202,3 +202,73 @@ fn demo_prints_the_table_and_exits_1() {
         .stdout(predicate::str::contains("identity-after-logout"))
         .stdout(predicate::str::contains("Logged out vs logged in"));
 }
+
+/// `check` names the right rule on each planted defect, in one run.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_names_the_rule_of_each_planted_defect() {
+    let server = common::fixture_server().await;
+    let cases = [
+        ("/queue-missing.html", "queue-missing"),
+        ("/queue-clobbered.html", "queue-clobbered"),
+        ("/push-before-init.html", "push-before-init"),
+        ("/push-before-init-guarded.html", "push-before-init"),
+        ("/user-push-malformed.html", "user-push-malformed"),
+        ("/user-not-returned.html", "user-not-returned"),
+        ("/sdk-not-loaded.html", "sdk-not-loaded"),
+        ("/sdk-loaded-twice.html", "sdk-loaded-twice"),
+        ("/attr-type.html", "attr-type"),
+        ("/attr-format.html", "attr-format"),
+        ("/attr-empty.html", "attr-empty"),
+        ("/attr-unknown.html", "attr-unknown"),
+        ("/guide-sample.html", "phone-invalid"),
+        ("/anonymous-identity.html", "anonymous-identity"),
+        ("/user-after-init.html", "user-after-init"),
+        ("/init-missing.html", "init-missing"),
+        ("/init-repeated.html", "init-repeated"),
+        ("/push-type-unknown.html", "push-type-unknown"),
+        ("/mixed-integration.html", "mixed-integration"),
+        ("/status-500.html", "page-unreachable"),
+    ];
+    let urls: Vec<String> = cases.iter().map(|(path, _)| server.url(path)).collect();
+    let output = insider_audit()
+        .args(["check", "-q", "--format", "json", "--concurrency", "4"])
+        .args(&urls)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for (page, (path, rule)) in report["pages"].as_array().unwrap().iter().zip(cases) {
+        let rules: Vec<&str> = page["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+        assert!(rules.contains(&rule), "{path}: expected {rule}, got {rules:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn screenshots_follow_the_flag_and_are_referenced() {
+    let server = common::fixture_server().await;
+    let urls = [server.url("/attr-type.html"), server.url("/compliant.html")];
+    for (flag, expected) in [("failures", [true, false]), ("always", [true, true]), ("never", [false, false])] {
+        let dir = tempfile::tempdir().unwrap();
+        let output = insider_audit()
+            .args(["check", "-q", "--format", "json", "--screenshots", flag, "--out-dir"])
+            .arg(dir.path())
+            .args(&urls)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let taken: Vec<bool> = report["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| match p["screenshot"].as_str() {
+                Some(path) => {
+                    let png = std::fs::read(dir.path().join(path)).expect("the referenced screenshot exists");
+                    assert!(png.starts_with(b"\x89PNG"), "{path} is a PNG");
+                    true
+                }
+                None => false,
+            })
+            .collect();
+        assert_eq!(taken, expected, "--screenshots {flag}");
+    }
+}
