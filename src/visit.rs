@@ -809,11 +809,13 @@ impl Operation {
             })
             .await
         {
-                        if self.state.crashed {
+            if self.state.crashed {
                 return Err(Failure::new("the renderer crashed", false));
             }
             // A page that stopped answering is stuck in a script; the tab must go.
-            let answers = tokio::time::timeout(Duration::from_secs(1), evaluate(page, "1")).await.is_ok_and(|r| r.is_ok());
+            let answers = tokio::time::timeout(Duration::from_secs(1), evaluate(page, "1"))
+                .await
+                .is_ok_and(|r| r.is_ok());
             let reason = if !answers {
                 format!("a page script never yields: the page stopped answering within {secs} s")
             } else if self.state.document_pending && self.state.loaded_at.is_none() {
@@ -821,7 +823,10 @@ impl Operation {
             } else {
                 format!("the page did not settle within {secs} s (network never quiet)")
             };
-            return Err(Failure::new(reason, answers && self.state.loaded_at.is_some()));
+            return Err(Failure::new(
+                reason,
+                answers && self.state.loaded_at.is_some(),
+            ));
         }
         Ok(())
     }

@@ -238,8 +238,16 @@ async fn check_names_the_rule_of_each_planted_defect() {
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     for (page, (path, rule)) in report["pages"].as_array().unwrap().iter().zip(cases) {
-        let rules: Vec<&str> = page["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
-        assert!(rules.contains(&rule), "{path}: expected {rule}, got {rules:?}");
+        let rules: Vec<&str> = page["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap())
+            .collect();
+        assert!(
+            rules.contains(&rule),
+            "{path}: expected {rule}, got {rules:?}"
+        );
     }
 }
 
@@ -247,10 +255,22 @@ async fn check_names_the_rule_of_each_planted_defect() {
 async fn screenshots_follow_the_flag_and_are_referenced() {
     let server = common::fixture_server().await;
     let urls = [server.url("/attr-type.html"), server.url("/compliant.html")];
-    for (flag, expected) in [("failures", [true, false]), ("always", [true, true]), ("never", [false, false])] {
+    for (flag, expected) in [
+        ("failures", [true, false]),
+        ("always", [true, true]),
+        ("never", [false, false]),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let output = insider_audit()
-            .args(["check", "-q", "--format", "json", "--screenshots", flag, "--out-dir"])
+            .args([
+                "check",
+                "-q",
+                "--format",
+                "json",
+                "--screenshots",
+                flag,
+                "--out-dir",
+            ])
             .arg(dir.path())
             .args(&urls)
             .output()
@@ -262,7 +282,8 @@ async fn screenshots_follow_the_flag_and_are_referenced() {
             .iter()
             .map(|p| match p["screenshot"].as_str() {
                 Some(path) => {
-                    let png = std::fs::read(dir.path().join(path)).expect("the referenced screenshot exists");
+                    let png = std::fs::read(dir.path().join(path))
+                        .expect("the referenced screenshot exists");
                     assert!(png.starts_with(b"\x89PNG"), "{path} is a PNG");
                     true
                 }

@@ -158,7 +158,7 @@ async fn uuid_inconsistent_and_expect_mismatch() {
         json!({}),
         &journey(
             "uuid",
-            r#"[ { "visit": "/shop/account/orders.html" } ]"#,
+            r#"[ { "visit": "/shop/account/orders.html" }, { "visit": "/shop/account/incomplete.html" } ]"#,
             r#"{ "values": { "uuid": "U-1" } }"#,
         ),
         dir.path(),
@@ -173,6 +173,14 @@ async fn uuid_inconsistent_and_expect_mismatch() {
                 &[
                     ("expect-mismatch", Some("uuid")),
                     ("uuid-inconsistent", Some("uuid"))
+                ]
+            ),
+            page(
+                "/shop/account/incomplete.html",
+                true,
+                &[
+                    ("login-incomplete", Some("phone_number")),
+                    ("login-incomplete", Some("whatsapp_optin"))
                 ]
             ),
         ]
@@ -415,5 +423,65 @@ async fn scenarios_do_not_share_cookies() {
     assert_eq!(
         pages[1].0, "/shop/login.html",
         "the logged-out scenario was sent to the login page"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_step_kind_acts_on_the_page() {
+    let (shop, _other) = shop_servers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = r##"[ { "name": "steps", "crawl": false, "steps": [
+        { "goto": "/shop/form.html" },
+        { "set_cookie": { "name": "ab", "value": "variant-b" } },
+        { "local_storage": { "seen": "yes" } },
+        { "select": "#lang", "value": "tr_TR" },
+        { "check": "#newsletter" },
+        { "fill": "#q", "value": "espresso" },
+        { "press": "Enter", "selector": "#q" },
+        { "wait_for": { "selector": "#results" } },
+        { "wait_for": { "url": "/shop/search.html" } },
+        { "wait_for": { "ms": 50 } },
+        { "wait_for": { "network_idle": true } },
+        { "visit": "/shop/search.html?q=again" }
+    ] } ]"##;
+    let run = run(&shop, json!({}), scenarios, dir.path());
+    let steps = run.report["scenarios"][0]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 12, "{}", run.output);
+    assert!(steps.iter().all(|s| s["status"] == "ok"), "{steps:?}");
+    assert!(
+        shop.access_log()
+            .iter()
+            .any(|l| l == "GET /shop/search.html?q=espresso&lang=tr_TR&newsletter=on"),
+        "fill, select, check and press submitted the form: {:?}",
+        shop.access_log()
+    );
+    let page = &run.report["pages"][0];
+    assert_eq!(page["url"], shop.url("/shop/search.html?q=again"));
+    let custom = &page["pushes"][0]["value"]["value"]["custom"];
+    assert_eq!(custom["ab"], "variant-b", "set_cookie");
+    assert_eq!(custom["seen"], "yes", "local_storage");
+    assert_eq!(page["findings"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_by_click_ends_the_session() {
+    let (shop, _other) = shop_servers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let steps =
+        r##"[ { "logout": { "click": "#signout" } }, { "visit": "/shop/account/profile.html" } ]"##;
+    let run = run(
+        &shop,
+        json!({}),
+        &journey("click-out", steps, "{}"),
+        dir.path(),
+    );
+    assert_eq!(
+        pages(&run.report),
+        vec![
+            page("/shop/account/profile.html", true, &[]),
+            page("/shop/", false, &[]),
+            page("/shop/login.html", false, &[]),
+        ],
+        "after the logout click the account page sends to the login page"
     );
 }

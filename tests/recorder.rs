@@ -119,7 +119,9 @@ async fn pages_that_never_yield_are_unreachable_and_the_run_goes_on() {
         &[
             "/infinite-loop.html",
             "/loop-after-load.html",
-            "/status-500.html", "/alert.html", "/compliant.html",
+            "/status-500.html",
+            "/alert.html",
+            "/compliant.html",
         ],
         Session::LoggedOut,
         Expectations::default(),
@@ -149,7 +151,15 @@ async fn pages_that_never_yield_are_unreachable_and_the_run_goes_on() {
     );
     assert!(results[2].findings[0].message.contains("500"));
     assert_eq!(results[2].capture.status, Some(500));
-        assert_eq!(rule_ids(&results[3]), expected(&[]), "an alert is dismissed and the page audited");
+    assert_eq!(
+        rule_ids(&results[3]),
+        expected(&[]),
+        "an alert is dismissed and the page audited"
+    );
     assert_eq!(results[3].capture.dialogs.len(), 1);
-    assert_eq!(rule_ids(&results[4]), expected(&[]), "the run goes on after hung pages");
+    assert_eq!(
+        rule_ids(&results[4]),
+        expected(&[]),
+        "the run goes on after hung pages"
+    );
 }
