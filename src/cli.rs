@@ -186,6 +186,9 @@ pub struct Common {
     /// and screenshots.
     #[arg(long, default_value = "reports", value_name = "DIR")]
     pub out_dir: PathBuf,
+    /// (run, demo) Only the scenarios with this name; repeatable.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
     /// Which pages get a screenshot (stored in DIR/screenshots, referenced from the reports).
     #[arg(long, value_enum, default_value = "failures")]
     pub screenshots: When,
@@ -437,6 +440,23 @@ fn load_plans(files: &[PathBuf]) -> Result<Vec<Plan>, Fatal> {
     }
 }
 
+/// Keeps the scenarios named by --scenario (all when none is named).
+fn select_scenarios(mut plans: Vec<Plan>, names: &[String]) -> Result<Vec<Plan>, Fatal> {
+    if names.is_empty() {
+        return Ok(plans);
+    }
+    for plan in &mut plans {
+        plan.scenarios.retain(|s| names.contains(&s.name));
+    }
+    if plans.iter().all(|p| p.scenarios.is_empty()) {
+        return Err(Fatal::Usage(format!(
+            "no scenario is named {}: check --scenario against the files' names",
+            names.join(" or ")
+        )));
+    }
+    Ok(plans)
+}
+
 /// What to audit.
 enum Work {
     /// Single pages (`check`).
@@ -477,6 +497,10 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         common.formats.clone()
     };
     let targets = output_targets(&formats, common)?;
+    let work = match work {
+        Work::Plans(plans) => Work::Plans(select_scenarios(plans, &common.scenarios)?),
+        pages => pages,
+    };
     let executable = browser::locate(common.browser.as_deref())?;
     let started_at = chrono::Utc::now();
     let clock = Instant::now();
@@ -520,6 +544,7 @@ async fn run_plans(
     let journey = JourneyOptions {
         visit: options.visit.clone(),
         screenshots: options.screenshots.clone(),
+        crawl_tabs: options.concurrency,
     };
     // Scenarios run side by side (each in its own browser context), up to
     // --concurrency at once; their pages are reported in file order.

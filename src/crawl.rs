@@ -138,6 +138,12 @@ impl Frontier {
         self.queue.push_back((url, depth));
     }
 
+    /// Puts back a URL taken with [`Frontier::pop`] that could not be visited yet.
+    pub fn push_front(&mut self, url: Url, depth: usize) {
+        self.handed_out -= 1;
+        self.queue.push_front((url, depth));
+    }
+
     /// The next URL to audit and its depth.
     pub fn pop(&mut self) -> Option<(Url, usize)> {
         if self.handed_out >= self.max_pages {

@@ -27,6 +27,8 @@ pub struct JourneyOptions {
     /// Which pages get a screenshot, and where (a failing step gets one unless
     /// screenshots are off).
     pub screenshots: Screenshots,
+    /// Tabs a crawl keeps in flight.
+    pub crawl_tabs: usize,
 }
 
 /// One step as it ran, safe to show (secrets masked).
@@ -511,6 +513,10 @@ impl Journey<'_> {
         self.run.pages.push(result);
     }
 
+    /// Crawls breadth first with several tabs in flight (settling, not the CPU,
+    /// bounds throughput). Results are judged in the order the URLs were taken
+    /// from the frontier, so the report and the session rules do not depend on
+    /// which page happened to settle first.
     async fn crawl(&mut self, config: &crate::scenario::CrawlConfig) -> Result<(), Stop> {
         let mut frontier = Frontier::new(&self.plan.base_url, config);
         for seen in &self.audited {
@@ -520,39 +526,68 @@ impl Journey<'_> {
         }
         let scope = frontier.scope().clone();
         let mut sitemap_pending = config.sitemap;
-        while let Some((url, depth)) = frontier.pop() {
-            let visit = self
-                .tab()
-                .visit(url.as_str(), &self.options.visit, Some(&scope))
-                .await;
+        let mut idle: Vec<Tab> = self.tab.take().into_iter().collect();
+        let mut extra_tabs = self.options.crawl_tabs.max(1) - 1;
+        let mut in_flight = futures::stream::FuturesOrdered::new();
+        loop {
+            while let Some((url, depth)) = frontier.pop() {
+                let tab = match idle.pop() {
+                    Some(tab) => tab,
+                    None if extra_tabs > 0 => {
+                        extra_tabs -= 1;
+                        Tab::new(self.browser.new_tab(&self.context).await?).await?
+                    }
+                    None => {
+                        frontier.push_front(url, depth);
+                        break;
+                    }
+                };
+                let (options, scope) = (self.options.visit.clone(), scope.clone());
+                in_flight.push_back(async move {
+                    let visit = tab.visit(url.as_str(), &options, Some(&scope)).await;
+                    (tab, url, depth, visit)
+                });
+            }
+            let Some((tab, url, depth, visit)) = futures::StreamExt::next(&mut in_flight).await
+            else {
+                break;
+            };
+            self.tab = Some(tab);
             if let Some(to) = &visit.out_of_scope {
                 tracing::info!(
                     "{}: {url} redirects out of scope to {to}: not audited",
                     self.scenario.name
                 );
-                continue;
-            }
-            let links: Vec<String> = visit.capture.links.clone();
-            if let Some(final_url) = visit
-                .capture
-                .final_url
-                .as_deref()
-                .and_then(|u| Url::parse(u).ok())
-            {
-                frontier.mark_seen(&final_url);
-            }
-            if sitemap_pending && visit.capture.unreachable.is_none() {
-                sitemap_pending = false;
-                for loc in self.sitemap().await {
-                    frontier.offer(&loc, 1);
+            } else {
+                let links: Vec<String> = visit.capture.links.clone();
+                if let Some(final_url) = visit
+                    .capture
+                    .final_url
+                    .as_deref()
+                    .and_then(|u| Url::parse(u).ok())
+                {
+                    frontier.mark_seen(&final_url);
+                }
+                if sitemap_pending && visit.capture.unreachable.is_none() {
+                    sitemap_pending = false;
+                    for loc in self.sitemap().await {
+                        frontier.offer(&loc, 1);
+                    }
+                }
+                // The audit may replace a stuck tab; whichever tab it leaves is reused.
+                self.audit(visit, None).await?;
+                for link in links {
+                    if let Ok(link) = Url::parse(&link) {
+                        frontier.offer(&link, depth + 1);
+                    }
                 }
             }
-            self.audit(visit, None).await?;
-            for link in links {
-                if let Ok(link) = Url::parse(&link) {
-                    frontier.offer(&link, depth + 1);
-                }
-            }
+            idle.extend(self.tab.take());
+        }
+        // One tab stays for the journey's end; the others close.
+        self.tab = idle.pop();
+        for tab in idle {
+            tab.close().await;
         }
         Ok(())
     }
