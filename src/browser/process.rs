@@ -36,6 +36,33 @@ pub const FLAGS: &[&str] = &[
     "remote-debugging-port=0",
 ];
 
+/// Temporary profiles are named `insider-audit-profile-<pid>-<random>`.
+const PROFILE_PREFIX: &str = "insider-audit-profile-";
+
+/// Removes profiles left by runs that were killed (SIGKILL leaves no chance to
+/// clean up): those whose process no longer exists.
+fn remove_stale_profiles(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .strip_prefix(PROFILE_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only asks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A running Chromium we launched.
 pub struct ChromiumProcess {
     child: Child,
@@ -50,8 +77,9 @@ impl ChromiumProcess {
             path: executable.to_path_buf(),
             reason,
         };
+        remove_stale_profiles(&std::env::temp_dir());
         let profile = tempfile::Builder::new()
-            .prefix("insider-audit-profile-")
+            .prefix(&format!("{PROFILE_PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|e| launch_error(format!("cannot create a temporary profile: {e}")))?;
         let mut command = Command::new(executable);
@@ -167,5 +195,26 @@ impl Drop for ChromiumProcess {
         while unsafe { libc::kill(-pgid, 0) } == 0 && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_profiles_of_dead_runs_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join(format!("{PROFILE_PREFIX}999999999-abc"));
+        let alive = dir
+            .path()
+            .join(format!("{PROFILE_PREFIX}{}-def", std::process::id()));
+        let other = dir.path().join("something-else");
+        for d in [&dead, &alive, &other] {
+            std::fs::create_dir(d).unwrap();
+        }
+        remove_stale_profiles(dir.path());
+        assert!(!dead.exists());
+        assert!(alive.exists() && other.exists());
     }
 }
