@@ -179,6 +179,10 @@ pub struct Common {
     /// The browser executable (else $CHROME, $CHROMIUM, then chromium on PATH).
     #[arg(long, value_name = "PATH")]
     pub browser: Option<PathBuf>,
+    /// Use an already running Chrome/Chromium over the DevTools protocol
+    /// (ws://host:port/devtools/browser/...) instead of launching one; it is left running.
+    #[arg(long, value_name = "WS_URL", conflicts_with = "browser")]
+    pub browser_ws: Option<String>,
     /// The expression that reads the user back for user-not-returned.
     #[arg(long, default_value = DEFAULT_USER_EXPR, value_name = "JS")]
     pub user_expr: String,
@@ -501,10 +505,12 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         Work::Plans(plans) => Work::Plans(select_scenarios(plans, &common.scenarios)?),
         pages => pages,
     };
-    let executable = browser::locate(common.browser.as_deref())?;
     let started_at = chrono::Utc::now();
     let clock = Instant::now();
-    let browser = Browser::launch(&executable).await?;
+    let browser = match &common.browser_ws {
+        Some(ws) => Browser::connect(ws).await?,
+        None => Browser::launch(&browser::locate(common.browser.as_deref())?).await?,
+    };
     let outcome = match work {
         Work::Pages(targets) => {
             let progress = Progress::new(Some(targets.len()), quiet);

@@ -150,3 +150,37 @@ async fn success_and_error_paths_leave_no_browser() {
     assert_eq!(wait_exit(&mut failing).code(), Some(3));
     assert_group_gone(chromium, "a failed run");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_ws_uses_a_running_browser_and_leaves_it_running() {
+    let server = common::fixture_server().await;
+    let executable = insider_audit::browser::locate(None).unwrap();
+    let (running, ws_url) = insider_audit::browser::ChromiumProcess::spawn(&executable).unwrap();
+    let status = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .args([
+            "check",
+            "-q",
+            "--browser-ws",
+            &ws_url,
+            &server.url("/compliant.html"),
+        ])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        group_alive(running.pid() as i32),
+        "the user's browser was closed"
+    );
+    drop(running);
+    let unreachable = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .args([
+            "check",
+            "-q",
+            "--browser-ws",
+            "ws://127.0.0.1:9/devtools/browser/x",
+            &server.url("/compliant.html"),
+        ])
+        .status()
+        .unwrap();
+    assert_eq!(unreachable.code(), Some(3));
+}

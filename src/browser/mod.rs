@@ -100,9 +100,11 @@ impl Browser {
     }
 
     /// Closes the browser in order, then makes sure the process is gone.
+    /// A browser we connected to (`--browser-ws`) is left running: only our
+    /// browser contexts are gone (each audit disposes its own).
     pub async fn close(mut self) {
-        let _ = tokio::time::timeout(Duration::from_secs(3), self.client.close()).await;
         if let Some(mut process) = self.process.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(3), self.client.close()).await;
             process.wait_exit(Duration::from_secs(3)).await;
             drop(process);
         }
