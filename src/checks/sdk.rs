@@ -87,14 +87,10 @@ pub fn user_after_init(s: &Subject) -> Vec<Finding> {
 pub fn init_missing(s: &Subject) -> Vec<Finding> {
     let mut findings = Vec::new();
     for view in views(s) {
+                // With an init in the view, every user push either has an init after it
+        // or comes after the first init, which user-after-init reports.
         if view.iter().any(|p| p.is_init()) {
-            // Either an init follows the user push, or user-after-init reports it.
-            let last_init = view.iter().rposition(|p| p.is_init()).unwrap_or(0);
-            let first_init = view.iter().position(|p| p.is_init()).unwrap_or(0);
-            let stranded = view[..first_init].iter().any(|p| p.is_user()) && last_init < first_init;
-            if !stranded {
-                continue;
-            }
+            continue;
         }
         if let Some(user) = view.iter().find(|p| p.is_user()) {
             findings.push(
