@@ -343,7 +343,18 @@ impl Tab {
             _ = op.state.pump(&self.page, &mut op.events, op.deadline) => Err("the renderer crashed".into()),
         };
         result.map_err(|reason| Failure::new(reason, !op.state.crashed))?;
-        op.settle(&self.page, options).await
+        if action.may_navigate() {
+            op.settle(&self.page, options).await
+        } else {
+            // Typing, choosing and ticking start no navigation: network quiet is
+            // enough. Late pushes are not lost: the recorder's log of the document
+            // is taken whole when the page is audited.
+            let quiet_only = VisitOptions {
+                settle: Duration::ZERO,
+                ..options.clone()
+            };
+            op.settle(&self.page, &quiet_only).await
+        }
     }
 
     /// Waits until `condition` holds in the page (polling), or fails at the deadline.
@@ -688,6 +699,11 @@ pub enum DomAction {
 }
 
 impl DomAction {
+    /// Whether the action may start a navigation (a click, a key press).
+    fn may_navigate(&self) -> bool {
+        matches!(self, DomAction::Click { .. } | DomAction::Press { .. })
+    }
+
     async fn perform(&self, page: &Page) -> Result<(), String> {
         let quoted = |s: &str| serde_json::to_string(s).expect("a string");
         let find = |selector: &str| {

@@ -87,7 +87,7 @@ pub fn user_after_init(s: &Subject) -> Vec<Finding> {
 pub fn init_missing(s: &Subject) -> Vec<Finding> {
     let mut findings = Vec::new();
     for view in views(s) {
-                // With an init in the view, every user push either has an init after it
+        // With an init in the view, every user push either has an init after it
         // or comes after the first init, which user-after-init reports.
         if view.iter().any(|p| p.is_init()) {
             continue;
