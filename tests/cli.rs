@@ -151,14 +151,17 @@ fn no_browser_exits_3_naming_the_install_command() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains("apt-get install -y chromium"));
+    // $CHROME names the browser when --browser does not; the usual install
+    // locations are only tried when neither is set (unit-tested in browser::locate).
     insider_audit()
-        .env_remove("CHROME")
-        .env_remove("CHROMIUM")
-        .env("PATH", "/nonexistent")
+        .env("CHROME", "/nonexistent/chrome")
         .args(["check", "http://127.0.0.1:9/"])
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("no Chromium browser found"));
+        .stderr(predicate::str::contains("no Chromium browser found"))
+        .stderr(predicate::str::contains(
+            "/nonexistent/chrome (not an executable file)",
+        ));
 }
 
 #[test]
