@@ -59,17 +59,34 @@ pub struct AuditOptions {
     pub screenshots: Screenshots,
 }
 
+/// What a run produced: what was done, and the failure that stopped it early
+/// (what was audited before it is kept, so it can still be reported).
+pub struct Outcome<T> {
+    /// What was done.
+    pub done: T,
+    /// Why the run stopped early, if it did.
+    pub error: Option<Fatal>,
+}
+
 /// Audits `targets` in one fresh browser context, `concurrency` tabs at a time.
 /// `on_page` sees each result as soon as it is judged; the results come back in
-/// target order.
+/// target order, also when the browser fails part way.
 pub async fn audit(
     browser: &Browser,
     targets: Vec<Target>,
     options: &AuditOptions,
     mut on_page: impl FnMut(&PageResult, usize),
-) -> Result<Vec<PageResult>, Fatal> {
+) -> Outcome<Vec<PageResult>> {
     let total = targets.len();
-    let context = browser.new_context().await?;
+    let context = match browser.new_context().await {
+        Ok(context) => context,
+        Err(error) => {
+            return Outcome {
+                done: Vec::new(),
+                error: Some(error),
+            }
+        }
+    };
     let queue = Mutex::new(targets.into_iter().enumerate().collect::<VecDeque<_>>());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PageResult>();
     let workers = (0..options.concurrency.clamp(1, total.max(1)))
@@ -85,9 +102,13 @@ pub async fn audit(
                     };
                     let current = match tab.take() {
                         Some(tab) => tab,
-                        None => Tab::new(browser.new_tab(context).await?).await?,
+                        None => browser.open_tab(context).await?,
                     };
                     let visit = current.visit(&target.url, &options.visit, None).await;
+                    if !browser.is_alive() {
+                        // Not the page's fault: it was not audited.
+                        return Err(browser.died());
+                    }
                     let findings = checks::judge(&visit.capture, &target.context);
                     let screenshot = if visit.tab_usable && options.screenshots.wanted(&findings) {
                         options
@@ -129,7 +150,9 @@ pub async fn audit(
     };
     let (run, ()) = tokio::join!(run, receive);
     browser.dispose_context(context).await;
-    run?;
     results.sort_by_key(|r| r.index);
-    Ok(results)
+    Outcome {
+        done: results,
+        error: run.err(),
+    }
 }

@@ -1,7 +1,7 @@
 //! The command line: parse, validate into a ready-to-run plan, run, and map the
 //! outcome to an exit code of interface.md.
 
-use crate::audit::{self, AuditOptions, PageResult, Target};
+use crate::audit::{self, AuditOptions, Outcome, PageResult, Target};
 use crate::browser::{self, Browser};
 use crate::checks::{PageContext, Session};
 use crate::error::Fatal;
@@ -514,25 +514,39 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
     let outcome = match work {
         Work::Pages(targets) => {
             let progress = Progress::new(Some(targets.len()), quiet);
-            let results = audit::audit(&browser, targets, &options, |result, _| {
+            let outcome = audit::audit(&browser, targets, &options, |result, _| {
                 progress.page(result)
             })
             .await;
             progress.finish();
-            results.map(|results| (results, Vec::new()))
+            Outcome {
+                done: (outcome.done, Vec::new()),
+                error: outcome.error,
+            }
         }
         Work::Plans(plans) => {
             let progress = Progress::new(None, quiet);
-            let results = run_plans(&browser, &plans, &options, &progress).await;
+            let outcome = run_plans(&browser, &plans, &options, &progress).await;
             progress.finish();
-            results
+            outcome
         }
     };
     browser.close().await;
-    let (results, scenarios) = outcome?;
+    let (results, scenarios) = outcome.done;
+    // What was audited before a failure is still reported; the failure decides the exit code.
+    if outcome.error.is_some() && results.is_empty() {
+        return Err(outcome.error.expect("checked"));
+    }
     let report = Report::new(&results, started_at, clock.elapsed().as_millis() as u64)
         .with_scenarios(scenarios);
     write_reports(&report, &targets, common, quiet)?;
+    if let Some(error) = outcome.error {
+        eprintln!(
+            "error: the audit stopped early; the reports hold the {} pages audited before",
+            results.len()
+        );
+        return Err(error);
+    }
     Ok(if report.fails_at(common.threshold()) {
         1
     } else {
@@ -546,7 +560,7 @@ async fn run_plans(
     plans: &[Plan],
     options: &AuditOptions,
     progress: &Progress,
-) -> Result<(Vec<PageResult>, Vec<ScenarioReport>), Fatal> {
+) -> Outcome<(Vec<PageResult>, Vec<ScenarioReport>)> {
     let journey = JourneyOptions {
         visit: options.visit.clone(),
         screenshots: options.screenshots.clone(),
@@ -568,18 +582,22 @@ async fn run_plans(
         .await;
     let mut results: Vec<PageResult> = Vec::new();
     let mut scenarios = Vec::new();
+    let mut error = None;
     for run in runs {
-        let run = run?;
-        for mut page in run.pages {
+        error = error.or(run.error);
+        for mut page in run.done.pages {
             page.index = results.len();
             results.push(page);
         }
         scenarios.push(ScenarioReport {
-            name: run.name,
-            steps: run.steps,
+            name: run.done.name,
+            steps: run.done.steps,
         });
     }
-    Ok((results, scenarios))
+    Outcome {
+        done: (results, scenarios),
+        error,
+    }
 }
 
 /// Where each requested format goes.

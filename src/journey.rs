@@ -2,7 +2,7 @@
 //! then the crawl; every audited page judged by the page rules and, in order,
 //! by the session rules.
 
-use crate::audit::{PageResult, Target};
+use crate::audit::{Outcome, PageResult, Target};
 use crate::browser::Browser;
 use crate::checks::{self, PageContext, Session};
 use crate::crawl::Frontier;
@@ -67,9 +67,31 @@ pub async fn run_scenario(
     scenario: &Scenario,
     options: &JourneyOptions,
     on_page: &mut (dyn FnMut(&PageResult) + Send),
-) -> Result<ScenarioRun, Fatal> {
-    let context = browser.new_context().await?;
-    let tab = Tab::new(browser.new_tab(&context).await?).await?;
+) -> Outcome<ScenarioRun> {
+    let empty = || ScenarioRun {
+        name: scenario.name.clone(),
+        steps: Vec::new(),
+        pages: Vec::new(),
+    };
+    let context = match browser.new_context().await {
+        Ok(context) => context,
+        Err(error) => {
+            return Outcome {
+                done: empty(),
+                error: Some(error),
+            }
+        }
+    };
+    let tab = match browser.open_tab(&context).await {
+        Ok(tab) => tab,
+        Err(error) => {
+            browser.dispose_context(context).await;
+            return Outcome {
+                done: empty(),
+                error: Some(error),
+            };
+        }
+    };
     let mut journey = Journey {
         browser,
         context,
@@ -94,8 +116,10 @@ pub async fn run_scenario(
         tab.close().await;
     }
     browser.dispose_context(journey.context.clone()).await;
-    outcome?;
-    Ok(journey.run)
+    Outcome {
+        done: journey.run,
+        error: outcome.err(),
+    }
 }
 
 /// Why a scenario stopped early.
@@ -158,7 +182,7 @@ impl Journey<'_> {
         if let Some(old) = self.tab.take() {
             tokio::spawn(old.close());
         }
-        self.tab = Some(Tab::new(self.browser.new_tab(&self.context).await?).await?);
+        self.tab = Some(self.browser.open_tab(&self.context).await?);
         Ok(())
     }
 
@@ -363,6 +387,7 @@ impl Journey<'_> {
         };
         match outcome {
             Ok(()) => Ok(()),
+            Err(_) if !self.browser.is_alive() => Err(Stop::Fatal(self.browser.died())),
             Err(reason) => {
                 self.fail(step, &reason).await;
                 Err(Stop::Step)
@@ -452,6 +477,10 @@ impl Journey<'_> {
 
     /// Judges a visited page (page rules, then session rules) and records it.
     async fn audit(&mut self, visit: Visit, logged_in_from_seq: Option<u64>) -> Result<(), Fatal> {
+        if !self.browser.is_alive() {
+            // Not the page's fault: it was not audited.
+            return Err(self.browser.died());
+        }
         if !visit.tab_usable {
             self.renew_tab().await?;
         }
@@ -535,7 +564,7 @@ impl Journey<'_> {
                     Some(tab) => tab,
                     None if extra_tabs > 0 => {
                         extra_tabs -= 1;
-                        Tab::new(self.browser.new_tab(&self.context).await?).await?
+                        self.browser.open_tab(&self.context).await?
                     }
                     None => {
                         frontier.push_front(url, depth);

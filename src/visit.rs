@@ -74,6 +74,8 @@ pub struct Mark {
 /// A tab with the recorder installed, reused from page to page.
 pub struct Tab {
     page: Page,
+    /// False once the browser's connection is gone.
+    alive: Arc<std::sync::atomic::AtomicBool>,
     /// The crawl's scope while a crawl visit runs; `None`: any navigation.
     scope: Arc<Mutex<Option<Scope>>>,
     /// Navigations refused because they left the scope.
@@ -147,7 +149,7 @@ impl Tab {
     /// reading script sources) with pauses skipped so `debugger;` cannot hang a
     /// page; and a gatekeeper that lets a crawl's document requests through only
     /// inside its scope, so a redirect never requests an out-of-scope URL.
-    pub async fn new(page: Page) -> Result<Tab, Fatal> {
+    pub async fn new(page: Page, alive: Arc<std::sync::atomic::AtomicBool>) -> Result<Tab, Fatal> {
         let scope: Arc<Mutex<Option<Scope>>> = Arc::default();
         let blocked: Arc<Mutex<Vec<String>>> = Arc::default();
         let setup = async {
@@ -208,6 +210,7 @@ impl Tab {
         };
         Ok(Tab {
             page,
+            alive,
             scope,
             blocked,
             gatekeeper,
@@ -285,7 +288,11 @@ impl Tab {
         let started = Instant::now();
         Ok(Operation {
             events,
-            state: OpState::new(started, self.page.target_id().inner().clone()),
+            state: OpState::new(
+                started,
+                self.page.target_id().inner().clone(),
+                self.alive.clone(),
+            ),
             started,
             deadline: started + options.timeout,
             timeout: options.timeout,
@@ -340,7 +347,7 @@ impl Tab {
         let perform = action.perform(&page);
         let result = tokio::select! {
             result = tokio::time::timeout_at(op.deadline.into(), perform) => result.unwrap_or_else(|_| Err(format!("no answer within {} s", options.timeout.as_secs()))),
-            _ = op.state.pump(&self.page, &mut op.events, op.deadline) => Err("the renderer crashed".into()),
+            _ = op.state.pump(&self.page, &mut op.events, op.deadline) => Err("the renderer crashed or the browser died".into()),
         };
         result.map_err(|reason| Failure::new(reason, !op.state.crashed))?;
         if action.may_navigate() {
@@ -519,7 +526,9 @@ impl Tab {
         let dump = match dump {
             Some(Ok(dump)) => dump,
             Some(Err(reason)) => return unreachable(reason, true),
-            None if op.state.crashed => return unreachable("the renderer crashed".into(), false),
+            None if op.state.crashed => {
+                return unreachable("the renderer crashed or the browser died".into(), false)
+            }
             None => {
                 return unreachable(
                     format!(
@@ -792,7 +801,7 @@ impl Operation {
         let nav = tokio::select! {
             result = tokio::time::timeout_at(self.deadline.into(), navigate) => result,
             // Keep reading events meanwhile, so dialogs during navigation are handled.
-            _ = self.state.pump(page, &mut self.events, self.deadline) => return Err(Failure::new("the renderer crashed", false)),
+            _ = self.state.pump(page, &mut self.events, self.deadline) => return Err(Failure::new("the renderer crashed or the browser died", false)),
         };
         match nav {
             Err(_) => Err(Failure::new(
@@ -826,7 +835,10 @@ impl Operation {
             .await
         {
             if self.state.crashed {
-                return Err(Failure::new("the renderer crashed", false));
+                return Err(Failure::new(
+                    "the renderer crashed or the browser died",
+                    false,
+                ));
             }
             // A page that stopped answering is stuck in a script; the tab must go.
             let answers = tokio::time::timeout(Duration::from_secs(1), evaluate(page, "1"))
@@ -851,6 +863,7 @@ impl Operation {
 /// What one operation has learnt so far.
 struct OpState {
     network: Inflight,
+    alive: Arc<std::sync::atomic::AtomicBool>,
     main_frame: String,
     document_pending: bool,
     loaded_at: Option<Instant>,
@@ -865,9 +878,10 @@ struct OpState {
 }
 
 impl OpState {
-    fn new(now: Instant, main_frame: String) -> Self {
+    fn new(now: Instant, main_frame: String, alive: Arc<std::sync::atomic::AtomicBool>) -> Self {
         OpState {
             network: Inflight::new(now),
+            alive,
             main_frame,
             document_pending: false,
             loaded_at: None,
@@ -947,6 +961,10 @@ impl OpState {
         done: impl Fn(&Self, Instant) -> bool,
     ) -> bool {
         loop {
+            if !self.alive.load(std::sync::atomic::Ordering::SeqCst) {
+                // The browser died: nothing will ever answer. Counted as a crash.
+                self.crashed = true;
+            }
             if self.crashed {
                 return false;
             }

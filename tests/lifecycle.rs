@@ -184,3 +184,51 @@ async fn browser_ws_uses_a_running_browser_and_leaves_it_running() {
         .unwrap();
     assert_eq!(unreachable.code(), Some(3));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_that_dies_mid_run_keeps_what_was_audited() {
+    let server = common::fixture_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let mut tool = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .args([
+            "check",
+            "-q",
+            "--concurrency",
+            "1",
+            "--timeout",
+            "60",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&report)
+        .args([
+            server.url("/compliant.html"),
+            server.url("/infinite-loop.html"),
+            server.url("/compliant.html"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let chromium = chromium_of(&tool);
+    // Let the first page finish and the second one hang, then kill the browser.
+    std::thread::sleep(Duration::from_secs(4));
+    // SAFETY: killing the process group of our child's browser.
+    unsafe { libc::kill(-chromium, libc::SIGKILL) };
+    let status = wait_exit(&mut tool);
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "the browser died: the audit could not run to the end\n{text}"
+    );
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("a report of what was audited"))
+            .unwrap();
+    let pages = written["pages"].as_array().unwrap();
+    assert!(!pages.is_empty());
+    assert_eq!(pages[0]["url"], server.url("/compliant.html"));
+    assert_eq!(pages[0]["findings"], serde_json::json!([]));
+}

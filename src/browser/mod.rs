@@ -8,6 +8,7 @@ pub use locate::locate;
 pub use process::{ChromiumProcess, FLAGS};
 
 use crate::error::Fatal;
+use crate::visit::Tab;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
@@ -16,6 +17,8 @@ use chromiumoxide::handler::HandlerConfig;
 use chromiumoxide::Page;
 use futures::StreamExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -24,6 +27,8 @@ use tokio::task::JoinHandle;
 pub struct Browser {
     client: chromiumoxide::Browser,
     handler: JoinHandle<()>,
+    /// False once the DevTools connection is gone (the browser died).
+    alive: Arc<AtomicBool>,
     process: Option<ChromiumProcess>,
 }
 
@@ -54,17 +59,28 @@ impl Browser {
             .map_err(|e| Fatal::BrowserDied(format!("cannot connect to {ws_url}: {e}")))?;
         // The handler must be polled for anything to happen. Chromium sends
         // messages this chromiumoxide cannot decode: log them and keep polling.
+        let alive = Arc::new(AtomicBool::new(true));
+        let connected = alive.clone();
         let handler = tokio::spawn(async move {
             while let Some(item) = handler.next().await {
-                if let Err(error) = item {
-                    tracing::debug!(%error, "CDP message not understood (ignored)");
+                match item {
+                    Ok(()) => {}
+                    // The websocket itself failed: the browser is gone.
+                    Err(chromiumoxide::error::CdpError::Ws(error)) => {
+                        tracing::debug!(%error, "the DevTools connection failed");
+                        break;
+                    }
+                    Err(error) => tracing::debug!(%error, "CDP message not understood (ignored)"),
                 }
             }
+            // The connection is gone: commands in flight will never be answered.
+            connected.store(false, Ordering::SeqCst);
             tracing::debug!("CDP connection closed");
         });
         Ok(Browser {
             client,
             handler,
+            alive,
             process: None,
         })
     }
@@ -84,6 +100,23 @@ impl Browser {
             self.client.dispose_browser_context(context),
         )
         .await;
+    }
+
+    /// Whether the DevTools connection still stands.
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
+    }
+
+    /// The failure to report once the browser is gone.
+    pub fn died(&self) -> Fatal {
+        Fatal::BrowserDied(
+            "the DevTools connection was lost (the browser exited or was killed)".into(),
+        )
+    }
+
+    /// A new tab in `context` with the recorder installed, ready to audit.
+    pub async fn open_tab(&self, context: &BrowserContextId) -> Result<Tab, Fatal> {
+        Tab::new(self.new_tab(context).await?, self.alive.clone()).await
     }
 
     /// A new blank tab in `context`.

@@ -83,7 +83,10 @@ pub async fn audit_fixtures(
     .expect("browser launches");
     let results = audit(&browser, targets, &options, |_, _| {}).await;
     browser.close().await;
-    results.expect("audit runs")
+    if let Some(error) = results.error {
+        panic!("the audit failed: {error}");
+    }
+    results.done
 }
 
 /// The findings of one page as (rule id, attribute) pairs.
