@@ -534,13 +534,14 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
     browser.close().await;
     let (results, scenarios) = outcome.done;
     // What was audited before a failure is still reported; the failure decides the exit code.
-    if outcome.error.is_some() && results.is_empty() {
-        return Err(outcome.error.expect("checked"));
-    }
+    let error = match outcome.error {
+        Some(error) if results.is_empty() => return Err(error),
+        error => error,
+    };
     let report = Report::new(&results, started_at, clock.elapsed().as_millis() as u64)
         .with_scenarios(scenarios);
     write_reports(&report, &targets, common, quiet)?;
-    if let Some(error) = outcome.error {
+    if let Some(error) = error {
         eprintln!(
             "error: the audit stopped early; the reports hold the {} pages audited before",
             results.len()
