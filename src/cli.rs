@@ -45,6 +45,7 @@ pub enum Command {
         /// Scenario files (JSON, see interface.md).
         #[arg(required = true, value_name = "SCENARIO.json")]
         files: Vec<PathBuf>,
+        /// Options shared by the auditing commands.
         #[command(flatten)]
         common: Common,
     },
@@ -88,6 +89,7 @@ pub enum Command {
         /// Expect a user push on every page, logged out too.
         #[arg(long)]
         expect_user_push: bool,
+        /// Options shared by the auditing commands.
         #[command(flatten)]
         common: Common,
     },

@@ -28,7 +28,12 @@ pub enum JsValue {
     /// `NaN`, `Infinity` or `-Infinity`.
     NonFinite(String),
     /// A string; `cut` when the recorder shortened it.
-    String { value: String, cut: bool },
+    String {
+        /// The text.
+        value: String,
+        /// Shortened by the recorder.
+        cut: bool,
+    },
     /// A bigint, in decimal.
     BigInt(String),
     /// A symbol, with its description.
@@ -38,16 +43,26 @@ pub enum JsValue {
     /// A `Date`, as ISO text (or `Invalid Date`).
     Date(String),
     /// An array; `cut` when items were left out.
-    Array { items: Vec<JsValue>, cut: bool },
+    Array {
+        /// The items.
+        items: Vec<JsValue>,
+        /// Items were left out.
+        cut: bool,
+    },
     /// An object whose prototype is `Object.prototype` or `null`.
     Object {
+        /// Own enumerable entries, in order.
         entries: Vec<(String, JsValue)>,
+        /// Entries were left out.
         cut: bool,
     },
     /// Any other object (a class instance, a Map, ...).
     Instance {
+        /// The constructor's name.
         class: String,
+        /// Own enumerable entries, in order.
         entries: Vec<(String, JsValue)>,
+        /// Entries were left out.
         cut: bool,
     },
     /// A reference back to an object already being copied.

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! insider-audit: audits a website's Insider One WhatsApp user push in real
 //! headless Chromium.
 //!

@@ -691,18 +691,38 @@ pub enum WaitCondition {
 #[derive(Debug, Clone)]
 pub enum DomAction {
     /// Type `value` into the field (replacing its content).
-    Fill { selector: String, value: String },
+    Fill {
+        /// The field.
+        selector: String,
+        /// What to type.
+        value: String,
+    },
     /// Click the element with the mouse.
-    Click { selector: String },
+    Click {
+        /// The element.
+        selector: String,
+    },
     /// Press a key on the element (or the focused one).
     Press {
+        /// The key, e.g. `Enter`.
         key: String,
+        /// The element (else the focused one).
         selector: Option<String>,
     },
     /// Choose the option with this value.
-    Select { selector: String, value: String },
+    Select {
+        /// The `<select>`.
+        selector: String,
+        /// The option's value.
+        value: String,
+    },
     /// Tick or untick a checkbox.
-    Check { selector: String, checked: bool },
+    Check {
+        /// The checkbox.
+        selector: String,
+        /// Ticked or not.
+        checked: bool,
+    },
     /// Run JavaScript (local_storage entries).
     Script(String),
 }

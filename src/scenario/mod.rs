@@ -110,24 +110,44 @@ pub enum Action {
     /// Navigate and audit.
     Visit(String),
     /// Type a value into a field.
-    Fill { selector: String, value: Text },
+    Fill {
+        /// The field.
+        selector: String,
+        /// What to type.
+        value: Text,
+    },
     /// Click an element.
     Click(String),
     /// Press a key (on an element, or the focused one).
     Press {
+        /// The key, e.g. `Enter`.
         key: String,
+        /// The element (else the focused one).
         selector: Option<String>,
     },
     /// Choose an option of a `<select>`.
-    Select { selector: String, value: Text },
+    Select {
+        /// The `<select>`.
+        selector: String,
+        /// The option's value.
+        value: Text,
+    },
     /// Tick (or untick) a checkbox.
-    Check { selector: String, checked: bool },
+    Check {
+        /// The checkbox.
+        selector: String,
+        /// Ticked or not.
+        checked: bool,
+    },
     /// Wait for a condition.
     WaitFor(WaitFor),
     /// Set a cookie on base_url.
     SetCookie {
+        /// The cookie's name.
         name: String,
+        /// Its value.
         value: Text,
+        /// Its path.
         path: String,
     },
     /// Set localStorage entries on base_url's origin.
