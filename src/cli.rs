@@ -8,6 +8,7 @@ use crate::error::Fatal;
 use crate::expect::{Expectations, UserPushExpectation};
 use crate::journey::{self, JourneyOptions};
 use crate::progress::Progress;
+use crate::report::stream::PageStream;
 use crate::report::{self, Report, ScenarioReport};
 use crate::rules::Severity;
 use crate::scenario::{self, Plan};
@@ -513,11 +514,17 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         Some(ws) => Browser::connect(ws).await?,
         None => Browser::launch(&browser::locate(common.browser.as_deref())?).await?,
     };
+    // Every judged page goes to disk at once, so a crash or Ctrl-C loses nothing.
+    let stream = PageStream::create(&common.out_dir).map_err(|source| Fatal::Write {
+        path: common.out_dir.join(report::stream::FILE_NAME),
+        source,
+    })?;
     let outcome = match work {
         Work::Pages(targets) => {
             let progress = Progress::new(Some(targets.len()), quiet);
             let outcome = audit::audit(&browser, targets, &options, |result, _| {
-                progress.page(result)
+                progress.page(result);
+                stream.page(result);
             })
             .await;
             progress.finish();
@@ -528,7 +535,11 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         }
         Work::Plans(plans) => {
             let progress = Progress::new(None, quiet);
-            let outcome = run_plans(&browser, &plans, &options, &progress).await;
+            let on_page = |result: &PageResult| {
+                progress.page(result);
+                stream.page(result);
+            };
+            let outcome = run_plans(&browser, &plans, &options, &on_page).await;
             progress.finish();
             outcome
         }
@@ -562,7 +573,7 @@ async fn run_plans(
     browser: &Browser,
     plans: &[Plan],
     options: &AuditOptions,
-    progress: &Progress,
+    on_page: &(dyn Fn(&PageResult) + Sync),
 ) -> Outcome<(Vec<PageResult>, Vec<ScenarioReport>)> {
     let journey = JourneyOptions {
         visit: options.visit.clone(),
@@ -577,7 +588,7 @@ async fn run_plans(
     let journey = &journey;
     let runs: Vec<_> = futures::stream::iter(runs)
         .map(|(plan, scenario)| async move {
-            let mut on_page = |result: &PageResult| progress.page(result);
+            let mut on_page = |result: &PageResult| on_page(result);
             journey::run_scenario(browser, plan, scenario, journey, &mut on_page).await
         })
         .buffered(options.concurrency.max(1))

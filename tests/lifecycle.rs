@@ -232,3 +232,49 @@ async fn a_browser_that_dies_mid_run_keeps_what_was_audited() {
     assert_eq!(pages[0]["url"], server.url("/compliant.html"));
     assert_eq!(pages[0]["findings"], serde_json::json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_are_on_disk_as_soon_as_judged_so_ctrl_c_loses_nothing() {
+    let server = common::fixture_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut tool = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .args([
+            "check",
+            "-q",
+            "--concurrency",
+            "1",
+            "--timeout",
+            "60",
+            "--out-dir",
+        ])
+        .arg(dir.path())
+        .args([
+            server.url("/attr-type.html"),
+            server.url("/infinite-loop.html"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stream = dir.path().join("pages.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&stream)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 1
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first page never reached the disk"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(tool.id() as i32, libc::SIGINT) };
+    assert_eq!(wait_exit(&mut tool).code(), Some(130));
+    let text = std::fs::read_to_string(&stream).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["url"], server.url("/attr-type.html"));
+    assert_eq!(first["findings"][0]["rule"], "attr-type");
+}

@@ -5,6 +5,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod stream;
 pub mod table;
 
 use crate::audit::PageResult;
@@ -168,7 +169,8 @@ impl Report {
 }
 
 impl PageReport {
-    fn from_result(result: &PageResult) -> Self {
+    /// The report of one audited page.
+    pub fn from_result(result: &PageResult) -> Self {
         let capture = &result.capture;
         let pushes = capture
             .events
