@@ -6,9 +6,17 @@ mod common;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// Process ids whose parent is `parent` (from /proc).
-fn children_of(parent: u32) -> Vec<i32> {
-    let mut children = Vec::new();
+/// One process as /proc tells it.
+struct Proc {
+    pid: i32,
+    state: String,
+    ppid: i32,
+    pgid: i32,
+}
+
+/// Every process of the machine (from /proc/PID/stat).
+fn processes() -> Vec<Proc> {
+    let mut all = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
             continue;
@@ -16,40 +24,34 @@ fn children_of(parent: u32) -> Vec<i32> {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };
-        // Fields after the command name (which may hold spaces) in parentheses.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        // The fields after the command name, which may hold spaces, in parentheses.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
             continue;
         };
-        let ppid: u32 = rest
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
-        if ppid == parent {
-            children.push(pid);
-        }
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let number = |i: usize| fields.get(i).and_then(|f| f.parse().ok()).unwrap_or(0);
+        all.push(Proc {
+            pid,
+            state: fields.first().unwrap_or(&"").to_string(),
+            ppid: number(1),
+            pgid: number(2),
+        });
     }
-    children
+    all
+}
+
+/// Process ids whose parent is `parent`.
+fn children_of(parent: u32) -> Vec<i32> {
+    processes()
+        .into_iter()
+        .filter(|p| p.ppid == parent as i32)
+        .map(|p| p.pid)
+        .collect()
 }
 
 /// Whether any live (not zombie) process is in process group `pgid`.
 fn group_alive(pgid: i32) -> bool {
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) && fields[0] != "Z" {
-            return true;
-        }
-    }
-    false
+    processes().iter().any(|p| p.pgid == pgid && p.state != "Z")
 }
 
 fn spawn_tool(args: &[&str]) -> Child {
