@@ -15,6 +15,17 @@ pub struct Evidence {
     pub column: Option<u32>,
 }
 
+/// The rule ids of `findings`, once each, in the order they first appear.
+pub fn distinct_rules<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = Vec::new();
+    for f in findings {
+        if !ids.contains(&f.rule.id()) {
+            ids.push(f.rule.id());
+        }
+    }
+    ids
+}
+
 /// One rule broken on one page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

@@ -106,6 +106,18 @@ pub struct Failure {
     pub tab_usable: bool,
 }
 
+impl Visit {
+    /// The visit of a page that could not be audited.
+    fn failed(url: &str, failure: Failure) -> Self {
+        Visit {
+            capture: PageCapture::unreachable(url, failure.reason),
+            tab_usable: failure.tab_usable,
+            out_of_scope: None,
+            doc: None,
+        }
+    }
+}
+
 impl Failure {
     fn new(reason: impl Into<String>, tab_usable: bool) -> Self {
         Failure {
@@ -316,17 +328,16 @@ impl Tab {
             Ok(op) => op,
             Err(failure) => {
                 let out_of_scope = self.blocked.lock().expect("blocked lock").first().cloned();
-                let mut capture = PageCapture::unreachable(url, failure.reason);
-                if let Some(to) = &out_of_scope {
-                    capture.unreachable = Some(crate::capture::Unreachable {
-                        reason: format!("redirected out of the crawl's scope to {to}"),
-                    });
-                }
+                let failure = match &out_of_scope {
+                    Some(to) => Failure::new(
+                        format!("redirected out of the crawl's scope to {to}"),
+                        failure.tab_usable,
+                    ),
+                    None => failure,
+                };
                 return Visit {
-                    capture,
-                    tab_usable: failure.tab_usable,
                     out_of_scope,
-                    doc: None,
+                    ..Visit::failed(url, failure)
                 };
             }
         };
@@ -408,22 +419,15 @@ impl Tab {
     /// Settles and audits the page the tab is on (the end of a login, a logout click).
     pub async fn audit_current(&self, options: &VisitOptions) -> Visit {
         let url = self.url().await.unwrap_or_default();
-        match self.operation(options).await {
-            Ok(mut op) => match op.settle(&self.page, options).await {
-                Ok(()) => self.finish(&url, op, options).await,
-                Err(f) => Visit {
-                    capture: PageCapture::unreachable(&url, f.reason),
-                    tab_usable: f.tab_usable,
-                    out_of_scope: None,
-                    doc: None,
-                },
-            },
-            Err(f) => Visit {
-                capture: PageCapture::unreachable(&url, f.reason),
-                tab_usable: f.tab_usable,
-                out_of_scope: None,
-                doc: None,
-            },
+        let settled = async {
+            let mut op = self.operation(options).await?;
+            op.settle(&self.page, options).await?;
+            Ok::<_, Failure>(op)
+        }
+        .await;
+        match settled {
+            Ok(op) => self.finish(&url, op, options).await,
+            Err(failure) => Visit::failed(&url, failure),
         }
     }
 
@@ -502,12 +506,8 @@ impl Tab {
     }
 
     async fn finish(&self, url: &str, mut op: Operation, options: &VisitOptions) -> Visit {
-        let unreachable = |reason: String, tab_usable| Visit {
-            capture: PageCapture::unreachable(url, reason),
-            tab_usable,
-            out_of_scope: None,
-            doc: None,
-        };
+        let unreachable =
+            |reason: String, tab_usable| Visit::failed(url, Failure::new(reason, tab_usable));
         let load_ms = op
             .state
             .loaded_at

@@ -52,7 +52,7 @@ pub struct Push<'a> {
     pub logged_in: bool,
 }
 
-impl Push<'_> {
+impl<'a> Push<'a> {
     /// A `{type: 'user'}` push, well-formed or not.
     pub fn is_user(&self) -> bool {
         self.push_type == Some("user")
@@ -64,7 +64,7 @@ impl Push<'_> {
     }
 
     /// The `value` of a well-formed user push.
-    pub fn user_value(&self) -> Option<&JsValue> {
+    pub fn user_value(&self) -> Option<&'a JsValue> {
         if !self.is_user() {
             return None;
         }
@@ -123,13 +123,9 @@ impl<'a> Subject<'a> {
 
     /// Well-formed user pushes with their value.
     pub fn user_values(&self) -> impl Iterator<Item = (&Push<'a>, &'a JsValue)> {
-        self.pushes.iter().filter_map(|p| {
-            if !p.is_user() {
-                return None;
-            }
-            let value: &'a JsValue = p.value.get("value")?;
-            value.as_plain_object().map(|_| (p, value))
-        })
+        self.pushes
+            .iter()
+            .filter_map(|p| p.user_value().map(|v| (p, v)))
     }
 
     /// Whether the page created the queue (an array or a queue object).

@@ -59,9 +59,8 @@ const SCRIPT: &str = r#"
 "#;
 
 fn rules_of(page: &PageReport) -> String {
-    let mut ids: Vec<&str> = page.findings.iter().map(|f| f.rule.id()).collect();
+    let mut ids = crate::finding::distinct_rules(&page.findings);
     ids.sort_unstable();
-    ids.dedup();
     ids.join(" ")
 }
 
@@ -128,12 +127,7 @@ impl Html {
 impl Format for Html {
     fn render(&self, report: &Report) -> Vec<u8> {
         let s = &report.summary;
-        let mut scenarios: Vec<&str> = Vec::new();
-        for page in &report.pages {
-            if !scenarios.contains(&page.scenario.as_str()) {
-                scenarios.push(&page.scenario);
-            }
-        }
+        let scenarios = report.scenario_names();
         let fired: Vec<Rule> = Rule::ALL
             .iter()
             .copied()

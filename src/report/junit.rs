@@ -29,8 +29,7 @@ fn test_case(page: &PageReport) -> TestCase {
         TestCaseStatus::success()
     } else {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        let mut rules: Vec<&str> = errors.iter().map(|f| f.rule.id()).collect();
-        rules.dedup();
+        let rules = crate::finding::distinct_rules(errors.iter().copied());
         status.set_message(format!(
             "{} error finding(s): {}",
             errors.len(),
@@ -67,13 +66,7 @@ impl Format for Junit {
     fn render(&self, report: &Report) -> Vec<u8> {
         let mut junit = quick_junit::Report::new("insider-audit");
         junit.set_time(Duration::from_millis(report.duration_ms));
-        let mut scenarios: Vec<&str> = Vec::new();
-        for page in &report.pages {
-            if !scenarios.contains(&page.scenario.as_str()) {
-                scenarios.push(&page.scenario);
-            }
-        }
-        for scenario in scenarios {
+        for scenario in report.scenario_names() {
             let mut suite = TestSuite::new(scenario);
             suite.add_test_cases(
                 report

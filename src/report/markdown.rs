@@ -79,9 +79,10 @@ impl Format for Markdown {
             let _ = writeln!(out, "| page | scenario | verdict | rules |");
             let _ = writeln!(out, "|---|---|---|---|");
             for page in failing.iter().take(MAX_PAGES) {
-                let mut ids: Vec<&str> = page.findings.iter().map(|f| f.rule.id()).collect();
-                ids.dedup();
-                let ids: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+                let ids: Vec<String> = crate::finding::distinct_rules(&page.findings)
+                    .iter()
+                    .map(|id| format!("`{id}`"))
+                    .collect();
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} |",

@@ -157,6 +157,17 @@ impl Report {
         self
     }
 
+    /// The scenarios of the pages, once each, in report order.
+    pub fn scenario_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for page in &self.pages {
+            if !names.contains(&page.scenario.as_str()) {
+                names.push(&page.scenario);
+            }
+        }
+        names
+    }
+
     /// Whether any finding is at or above `threshold` (`None`: never fail).
     pub fn fails_at(&self, threshold: Option<Severity>) -> bool {
         threshold.is_some_and(|t| {

@@ -2,6 +2,7 @@
 //! requirement group, a verdict, and a summary line.
 
 use super::{Format, PageReport, Report};
+use crate::finding::distinct_rules;
 use crate::rules::Group;
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -51,12 +52,7 @@ impl Format for Table {
 
 /// Rule ids of a page, in order, once each.
 fn rule_list(page: &PageReport) -> String {
-    let mut ids: Vec<&str> = Vec::new();
-    for f in &page.findings {
-        if !ids.contains(&f.rule.id()) {
-            ids.push(f.rule.id());
-        }
-    }
+    let ids = distinct_rules(&page.findings);
     if ids.is_empty() {
         "-".into()
     } else {
