@@ -92,7 +92,8 @@ pub enum Event {
         /// The pushed value, copied.
         value: JsValue,
     },
-    /// The SDK (or anyone) replaced a queue's `push`.
+    /// A queue's `push` was replaced by an innermost push that does not forward
+    /// (the SDK's): what it receives from then on is what counts.
     Takeover {
         /// Sequence number.
         seq: u64,
@@ -102,6 +103,30 @@ pub enum Event {
         location: Option<Location>,
         /// Which queue object.
         queue: u32,
+    },
+    /// A page wrapper was installed over a queue's `push` (a telemetry or consent
+    /// layer that keeps the previous push and forwards to it).
+    Wrap {
+        /// Sequence number.
+        seq: u64,
+        /// Milliseconds since navigation start.
+        t: f64,
+        /// Who installed it (`None`: through `Object.defineProperty`).
+        location: Option<Location>,
+        /// Which queue object.
+        queue: u32,
+    },
+    /// The page made part of the queue unobservable (froze it, redefined a
+    /// property): what happens after it cannot be recorded.
+    Unwatchable {
+        /// Sequence number.
+        seq: u64,
+        /// Milliseconds since navigation start.
+        t: f64,
+        /// Where, when known.
+        location: Option<Location>,
+        /// What cannot be watched, and why.
+        reason: String,
     },
     /// `window.InsiderQueue` was read while it did not exist.
     AbsentRead {
@@ -116,6 +141,14 @@ pub enum Event {
         /// Script source from the reading position on (filled in by the visit).
         #[serde(default)]
         source: Option<String>,
+        /// The script's text before the reading position, up to the start of
+        /// its line (filled in by the visit): tells a bare `InsiderQueue` read,
+        /// which throws a ReferenceError natively, from `window.InsiderQueue`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<String>,
+        /// The script declares `var InsiderQueue` (a bare read then does not throw).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        declared: bool,
     },
     /// An uncaught error or unhandled rejection.
     PageError {
@@ -128,7 +161,7 @@ pub enum Event {
         /// The error message.
         message: String,
     },
-    /// A same-document navigation (`history.pushState`, `popstate`, `hashchange`).
+    /// A same-document navigation (History API, Navigation API, traversal, fragment).
     Route {
         /// Sequence number.
         seq: u64,
@@ -136,7 +169,7 @@ pub enum Event {
         t: f64,
         /// The new URL.
         url: String,
-        /// The path changed, so this begins a new page view.
+        /// The path or query changed, so this begins a new page view.
         new_view: bool,
     },
     /// An assignment to the legacy `window.insider_object`.
@@ -157,6 +190,8 @@ impl Event {
             Event::Assign { seq, .. }
             | Event::Push { seq, .. }
             | Event::Takeover { seq, .. }
+            | Event::Wrap { seq, .. }
+            | Event::Unwatchable { seq, .. }
             | Event::AbsentRead { seq, .. }
             | Event::PageError { seq, .. }
             | Event::Route { seq, .. }
@@ -204,6 +239,14 @@ pub struct PageCapture {
     pub url: String,
     /// The URL the page ended on (after redirects and route changes).
     pub final_url: Option<String>,
+    /// The document's URL when it began: the URL of its first page view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_url: Option<String>,
+    /// Tests of the queue's existence (`'InsiderQueue' in window`,
+    /// `hasOwnProperty`) found in the page's scripts, as `script:line`: under the
+    /// audit they are true before the queue exists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub existence_tests: Vec<String>,
     /// HTTP status of the main document.
     pub status: Option<u16>,
     /// Milliseconds from navigation to the load event.
@@ -236,6 +279,8 @@ impl PageCapture {
         PageCapture {
             url: url.to_string(),
             final_url: None,
+            start_url: None,
+            existence_tests: Vec::new(),
             status: None,
             load_ms: None,
             unreachable: Some(Unreachable {

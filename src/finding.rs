@@ -41,6 +41,10 @@ pub struct Finding {
     /// The script position that caused it, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// The page view it concerns, on a document with several (a single-page
+    /// app's route changes): that view's URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
 }
 
 impl Finding {
@@ -52,7 +56,14 @@ impl Finding {
             attribute: None,
             message: message.into(),
             evidence: None,
+            view: None,
         }
+    }
+
+    /// Names the page view it concerns, if the document had several.
+    pub fn view(mut self, view: Option<&str>) -> Self {
+        self.view = view.map(str::to_string);
+        self
     }
 
     /// Names the attribute concerned.
@@ -79,7 +90,12 @@ impl Finding {
             .as_ref()
             .map(|e| format!(" ({}:{})", e.script, e.line))
             .unwrap_or_default();
-        format!("{}{attr}: {}{at}", self.rule, self.message)
+        let view = self
+            .view
+            .as_deref()
+            .map(|v| format!(" [view {v}]"))
+            .unwrap_or_default();
+        format!("{}{attr}: {}{at}{view}", self.rule, self.message)
     }
 
     /// Overrides the severity.
@@ -87,4 +103,26 @@ impl Finding {
         self.severity = severity;
         self
     }
+}
+
+/// What kind of thing a page note says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoteKind {
+    /// The page made part of the queue unobservable (froze it, redefined a
+    /// property): what happened after it could not be recorded.
+    Unobservable,
+    /// The page tests the queue's existence with `in` or `hasOwnProperty`,
+    /// whose outcome under the audit may differ before the queue exists.
+    ExistenceTest,
+}
+
+/// A fact about how a page was audited that is not a finding: what the tool
+/// could not observe, or where its view may differ from the page's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// What kind of note.
+    pub kind: NoteKind,
+    /// What it means for this page, in words.
+    pub message: String,
 }

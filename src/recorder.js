@@ -2,8 +2,10 @@
 // Page.addScriptToEvaluateOnNewDocument, so it runs before any script of the page.
 // It watches window.InsiderQueue (an accessor on window) and every queue's `push`,
 // and keeps a log in execution order that the tool takes after the page settles.
-// It must survive hostile pages: every built-in it uses is captured before the
-// page runs, and nothing the page can override is called afterwards.
+// Auditing changes nothing (rules.md, "Page views, and auditing without side
+// effects"): the page makes the same pushes, the SDK receives the same entries,
+// the same errors are thrown, getters in pushed values are not run. It survives
+// hostile pages: every built-in it uses is captured before the page runs.
 (function () {
   'use strict';
   if (window !== window.top) return; // Only the top document is audited.
@@ -14,10 +16,13 @@
   var O = Object;
   var defineProperty = O.defineProperty;
   var getPrototypeOf = O.getPrototypeOf;
+  var getOwnPropertyDescriptor = O.getOwnPropertyDescriptor;
+  var isExtensible = O.isExtensible;
+  var isFrozen = O.isFrozen;
+  var reflectGet = Reflect.get;
   var objectKeys = O.keys;
   var ObjectProto = O.prototype;
   var hasOwn = O.prototype.hasOwnProperty;
-  var objToString = O.prototype.toString;
   var isArray = Array.isArray;
   var ArrayPush = Array.prototype.push;
   var apply = Reflect.apply;
@@ -42,7 +47,6 @@
   var replaceState = historyProto.replaceState;
   // Location's properties are unforgeable: own properties of the instance.
   var locationHrefGetter = O.getOwnPropertyDescriptor(window.location, 'href');
-  var locationPathGetter = O.getOwnPropertyDescriptor(window.location, 'pathname');
   var SELF_URL = 'insider-audit-recorder.js';
 
   var MAX_EVENTS = 2000;
@@ -69,9 +73,9 @@
   }
   function str(v) { try { return StringCtor(v); } catch (e) { return '?'; } }
 
-  // The first stack frame outside the recorder: {script, line, column}.
+  // The stack frames outside the recorder, innermost first: {script, line, column}.
   var FRAME = /^\s*at (?:.*? \()?(.*?):(\d+):(\d+)\)?$/;
-  function callerLocation() {
+  function stackFrames() {
     var stack = '';
     var savedLimit, savedPrepare;
     try {
@@ -89,27 +93,60 @@
       } catch (e) { /* a frozen Error: nothing to restore */ }
     }
     var lines = apply(split, stack, ['\n']);
+    var frames = [];
     for (var i = 1; i < lines.length; i++) {
       if (apply(indexOf, lines[i], [SELF_URL]) >= 0) continue;
       var m = apply(regexExec, FRAME, [lines[i]]);
-      if (m) return { script: m[1], line: +m[2], column: +m[3] };
+      if (m) frames[frames.length] = { script: m[1], line: +m[2], column: +m[3] };
     }
-    return null;
+    return frames;
+  }
+  // The first stack frame outside the recorder.
+  function callerLocation() {
+    var frames = stackFrames();
+    return frames.length > 0 ? frames[0] : null;
   }
 
   // Copies a value out of the page in the tagged form of src/jsvalue.rs.
+  // Values are read through property descriptors, never by running a getter or
+  // a Proxy's `get` trap: getters and proxies in pushed values (and in the
+  // read-back, which may hold the same objects) run no more often than without
+  // the audit. A getter shows as a value not read.
   function encode(value) {
     var seen = new WeakMapCtor();
     var budget = { nodes: MAX_NODES };
     return enc(value, 0, seen, budget);
   }
+  var NOT_READ = ['x', 'a getter, not read: reading it would run page code the page did not run'];
+  // The value of own property `key` of `v`, tagged.
+  function member(v, key, depth, seen, budget) {
+    try {
+      var d = getOwnPropertyDescriptor(v, key);
+      if (!d) return ['u'];
+      if (apply(hasOwn, d, ['value'])) return enc(d.value, depth + 1, seen, budget);
+      return NOT_READ;
+    } catch (e) {
+      return ['x', 'getter threw: ' + str(e)];
+    }
+  }
+  // An own data property's value, without running a getter.
+  function ownValue(v, key, otherwise) {
+    try {
+      var d = getOwnPropertyDescriptor(v, key);
+      return d && apply(hasOwn, d, ['value']) ? d.value : otherwise;
+    } catch (e) { return otherwise; }
+  }
+  function isDate(v) {
+    try { apply(dateGetTime, v, []); return true; } catch (e) { return false; }
+  }
   function className(v) {
     try {
       var proto = getPrototypeOf(v);
-      var ctor = proto && proto.constructor;
-      if (typeof ctor === 'function' && typeof ctor.name === 'string' && ctor.name) return ctor.name;
+      var ctor = proto ? ownValue(proto, 'constructor') : undefined;
+      var name = typeof ctor === 'function' ? ownValue(ctor, 'name') : undefined;
+      if (typeof name === 'string' && name) return name;
     } catch (e) { /* fall through */ }
-    return apply(objToString, v, []);
+    return 'Object';
   }
   function entriesOf(v, depth, seen, budget) {
     var out = [];
@@ -118,9 +155,7 @@
     var cut = false;
     for (var i = 0; i < keys.length; i++) {
       if (i >= MAX_ITEMS) { cut = true; break; }
-      var item;
-      try { item = enc(v[keys[i]], depth + 1, seen, budget); } catch (e) { item = ['x', 'getter threw: ' + str(e)]; }
-      out[out.length] = [keys[i], item];
+      out[out.length] = [keys[i], member(v, keys[i], depth, seen, budget)];
     }
     return { entries: out, cut: cut };
   }
@@ -135,26 +170,24 @@
         return v.length > MAX_STRING ? ['s', apply(slice, v, [0, MAX_STRING]), true] : ['s', v];
       case 'bigint': return ['B', str(v)];
       case 'symbol': return ['y', str(v.description)];
-      case 'function': return ['f', str(v.name)];
+      case 'function': return ['f', str(ownValue(v, 'name', ''))];
     }
     if (v === null) return ['z'];
     if (apply(wmGet, seen, [v]) === true) return ['c'];
     if (depth >= MAX_DEPTH) return ['t'];
     apply(wmSet, seen, [v, true]);
     try {
-      var tag = apply(objToString, v, []);
-      if (tag === '[object Date]') {
+      if (isDate(v)) {
         var time = apply(dateGetTime, v, []);
         return ['d', time === time ? apply(dateToISO, v, []) : 'Invalid Date'];
       }
       if (isArray(v)) {
         var items = [];
-        var n = v.length, cut = false;
+        var n = ownValue(v, 'length', 0);
+        var cut = false;
         for (var i = 0; i < n; i++) {
           if (i >= MAX_ITEMS) { cut = true; break; }
-          var item;
-          try { item = enc(v[i], depth + 1, seen, budget); } catch (e) { item = ['x', 'getter threw: ' + str(e)]; }
-          items[items.length] = item;
+          items[items.length] = member(v, i, depth, seen, budget);
         }
         return ['a', items, cut];
       }
@@ -169,61 +202,225 @@
     }
   }
 
-  // Queues: each object ever assigned to window.InsiderQueue gets an id, and its
-  // `push` is watched so that pushes are recorded before and after the SDK
-  // replaces it.
-  var queueIds = new WeakMapCtor();
-  var takenOver = new WeakMapCtor();
-  var nextQueueId = 0;
-  var current; // the value of window.InsiderQueue
-
   function isObjectLike(v) {
     return v !== null && (typeof v === 'object' || typeof v === 'function');
   }
-  function queueId(q) { return isObjectLike(q) ? (apply(wmGet, queueIds, [q]) || 0) : 0; }
   function lengthOf(q) {
-    try { var n = q.length; return typeof n === 'number' && n >= 0 ? n : 0; } catch (e) { return 0; }
+    var n = ownValue(q, 'length', 0);
+    return typeof n === 'number' && n >= 0 ? n : 0;
   }
   function kindOf(v) {
     if (v === undefined) return 'undefined';
     if (!isObjectLike(v)) return 'primitive';
     if (isArray(v)) return 'array';
-    try { if (typeof v.push === 'function') return 'queue_object'; } catch (e) { /* hostile getter */ }
+    try {
+      var d = getOwnPropertyDescriptor(v, 'push');
+      if (d ? typeof d.value === 'function' || !!d.get : typeof v.push === 'function') return 'queue_object';
+    } catch (e) { /* hostile proxy */ }
     return 'other';
+  }
+  function isSdkUrl(url) {
+    var path = apply(split, apply(split, url, ['#'])[0], ['?'])[0];
+    var at = path.length - 7;
+    return path === 'ins.js' || (at >= 0 && apply(slice, path, [at]) === '/ins.js');
+  }
+
+  // Queues. Each object ever assigned to window.InsiderQueue gets an id, and its
+  // `push` becomes an accessor that behaves like the page's own data property:
+  // it returns what was last assigned and takes assignments (frozen queues
+  // refuse them, as natively). What is recorded is what the queue's innermost
+  // push receives: the array's own push, or the push that replaced it without
+  // forwarding (the SDK's). The getter hands out those innermost pushes wrapped
+  // in a recording function; a page wrapper is handed out as it is, so a wrapper
+  // that saved the previous push and forwards to it reaches the recording
+  // function once, and an entry it holds, drops or rewrites is recorded when,
+  // whether and as the innermost push receives it.
+  //
+  // An assigned function is a wrapper when a reference to the push it replaces
+  // was handed out and not called on the spot (`var orig = q.push`); it is the
+  // innermost push when the SDK tag assigns it, or when nobody could hold the
+  // previous push to forward to.
+  var queueStates = new WeakMapCtor();
+  var nextQueueId = 0;
+  var current; // the value of window.InsiderQueue
+  var active = []; // recording calls in progress, innermost last
+
+  function stateOf(q) { return isObjectLike(q) ? apply(wmGet, queueStates, [q]) : undefined; }
+
+  // The function `q.push` resolves to natively when the queue has no own push.
+  function inheritedPush(q) {
+    try {
+      var proto = getPrototypeOf(q);
+      return proto === null ? undefined : reflectGet(proto, 'push', q);
+    } catch (e) { return ArrayPush; }
+  }
+
+  // The recording function standing for innermost push `fn` of queue `state`.
+  function recorderFor(state, fn) {
+    var cached = apply(wmGet, state.recorders, [fn]);
+    if (cached) return cached;
+    var sdk = apply(wmHas, state.sdkSet, [fn]);
+    function push() {
+      var frames = stackFrames();
+      var location = outermostCall(state, frames);
+      var entries = [];
+      var recorded = [];
+      for (var i = 0; i < arguments.length; i++) {
+        entries[i] = arguments[i];
+        var value;
+        try { value = encode(arguments[i]); } catch (e) { value = ['x', str(e)]; }
+        recorded[i] = record({ kind: 'push', location: location, queue: state.id, taken_over: sdk || state.taken, value: value });
+      }
+      // A recording call reached from inside another one with the same entries:
+      // the outer function forwarded them, so the outer record goes.
+      var outer = active.length > 0 ? active[active.length - 1] : null;
+      if (outer && sameEntries(outer.entries, entries)) dropRecords(outer.recorded);
+      active[active.length] = { entries: entries, recorded: recorded };
+      var threw = true;
+      try {
+        var result = apply(fn, this, arguments);
+        threw = false;
+        return result;
+      } finally {
+        active.length -= 1;
+        // The array's own push refused the entries (a frozen array): not received.
+        if (threw && !sdk && fn === ArrayPush) dropRecords(recorded);
+      }
+    }
+    try {
+      defineProperty(push, 'name', { value: ownValue(fn, 'name', 'push'), configurable: true });
+      defineProperty(push, 'length', { value: ownValue(fn, 'length', 1), configurable: true });
+    } catch (e) { /* keep the defaults */ }
+    apply(wmSet, state.recorders, [fn, push]);
+    return push;
+  }
+  function sameEntries(a, b) {
+    if (a.length !== b.length || a.length === 0) return false;
+    for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  function dropRecords(events) {
+    for (var i = 0; i < events.length; i++) if (events[i]) events[i].dropped_forward = true;
+  }
+
+  // The page's own call as evidence: when the last read of `push` sits on the
+  // current stack (the page read `q.push` and called what it got, through any
+  // wrappers), that read's position; else the first frame outside the recorder.
+  function outermostCall(state, frames) {
+    var read = state.lastRead;
+    state.lastRead = null;
+    if (read && read.frames.length > 0 && read.frames.length <= frames.length) {
+      var offset = frames.length - read.frames.length;
+      var same = true;
+      for (var i = 0; i < read.frames.length && same; i++) {
+        var a = read.frames[i], b = frames[offset + i];
+        same = a.script === b.script && a.line === b.line && (i === 0 || a.column === b.column);
+      }
+      if (same) {
+        state.handedOut = read.handedBefore; // that read was a call, not a saved reference
+        return read.frames[0];
+      }
+    }
+    return frames.length > 0 ? frames[0] : null;
   }
 
   function watchQueue(q) {
-    if (!isObjectLike(q) || apply(wmHas, queueIds, [q])) return;
+    if (!isObjectLike(q) || apply(wmHas, queueStates, [q])) return;
     nextQueueId += 1;
-    var id = nextQueueId;
-    apply(wmSet, queueIds, [q, id]);
-    var inner = null; // the push the SDK (or a queue object) provides
-    try {
-      var own = q.push;
-      if (typeof own === 'function' && own !== ArrayPush) inner = own;
-    } catch (e) { /* hostile getter: keep the native push */ }
-    function push() {
-      var location = callerLocation();
-      var taken = !!apply(wmGet, takenOver, [q]);
-      for (var i = 0; i < arguments.length; i++) {
-        var value;
-        try { value = encode(arguments[i]); } catch (e) { value = ['x', str(e)]; }
-        record({ kind: 'push', location: location, queue: id, taken_over: taken, value: value });
-      }
-      return apply(inner || ArrayPush, this, arguments);
+    var state = {
+      id: nextQueueId,
+      own: undefined,      // the function assigned to `push` (undefined: inherited)
+      ownSet: false,       // natively the queue has an own `push` property
+      innermost: true,     // `own` (or the inherited push) is an innermost push
+      taken: false,        // the SDK (or another innermost push) replaced the array's own
+      handedOut: false,    // a reference to the current push was handed out
+      lastRead: null,
+      enumerable: false,
+      recorders: new WeakMapCtor(),
+      sdkSet: new WeakMapCtor(),
+      getter: null,
+      setter: null,
+      unwatched: false
+    };
+    apply(wmSet, queueStates, [q, state]);
+    var d;
+    try { d = getOwnPropertyDescriptor(q, 'push'); } catch (e) { d = undefined; }
+    if (d && !apply(hasOwn, d, ['value'])) {
+      unwatchable('the queue\'s push is an accessor of the page\'s own: its pushes cannot be watched');
+      state.unwatched = true;
+      return;
     }
+    if (d) { state.own = d.value; state.ownSet = true; state.enumerable = !!d.enumerable; }
+    state.getter = function () {
+      var handedBefore = state.handedOut;
+      state.handedOut = true;
+      state.lastRead = { frames: stackFrames(), handedBefore: handedBefore };
+      var fn = state.ownSet ? state.own : inheritedPush(q);
+      return state.innermost && typeof fn === 'function' ? recorderFor(state, fn) : fn;
+    };
+    state.setter = function (fn) {
+      var frames = stackFrames();
+      // Natively a frozen (or non-extensible) queue refuses the assignment.
+      try {
+        if (!isExtensible(q) && (!state.ownSet || isFrozen(q))) return;
+      } catch (e) { /* a revoked proxy: let it through */ }
+      assignPush(state, fn, frames.length > 0 ? frames[0] : null);
+    };
+    if (!install(q, state)) {
+      state.unwatched = true;
+      unwatchable(isExtensible(q) ? 'the queue refused a watch on its push' : 'the queue was frozen before the page pushed: its pushes cannot be watched');
+    }
+  }
+  function install(q, state) {
     try {
-      defineProperty(q, 'push', {
-        configurable: true,
-        enumerable: false,
-        get: function () { return push; },
-        set: function (fn) {
-          inner = fn;
-          apply(wmSet, takenOver, [q, true]);
-          record({ kind: 'takeover', location: callerLocation(), queue: id });
-        }
-      });
-    } catch (e) { /* a frozen queue: pushes cannot be watched */ }
+      defineProperty(q, 'push', { configurable: true, enumerable: state.enumerable, get: state.getter, set: state.setter });
+      return true;
+    } catch (e) { return false; }
+  }
+  function assignPush(state, fn, location) {
+    var fromSdk = !!location && isSdkUrl(location.script);
+    state.innermost = typeof fn === 'function' && (fromSdk || !state.handedOut);
+    state.own = fn;
+    state.ownSet = true;
+    state.handedOut = false;
+    state.lastRead = null;
+    if (state.innermost) {
+      state.taken = true;
+      if (fromSdk) apply(wmSet, state.sdkSet, [fn, true]);
+      record({ kind: 'takeover', location: location, queue: state.id });
+    } else {
+      record({ kind: 'wrap', location: location, queue: state.id });
+    }
+  }
+  // A page that redefined the queue's push with Object.defineProperty: adopt the
+  // new value as an assignment and watch on, when it is an ordinary one.
+  function readopt(q) {
+    var state = stateOf(q);
+    if (!state || state.unwatched) return;
+    var d;
+    try { d = getOwnPropertyDescriptor(q, 'push'); } catch (e) { return; }
+    if (d && d.get === state.getter) return;
+    if (!d) {
+      // Deleted: natively the inherited push again.
+      state.own = undefined; state.ownSet = false; state.innermost = true;
+    } else if (apply(hasOwn, d, ['value']) && d.writable && d.configurable) {
+      state.enumerable = !!d.enumerable;
+      assignPush(state, d.value, null);
+    } else {
+      state.unwatched = true;
+      unwatchable('the page redefined the queue\'s push (Object.defineProperty, not writable or an accessor): later changes to it cannot be watched');
+      return;
+    }
+    if (!install(q, state)) {
+      state.unwatched = true;
+      unwatchable('the page redefined the queue\'s push: later changes to it cannot be watched');
+    }
+  }
+  var unwatchableSeen = {};
+  function unwatchable(reason) {
+    if (apply(hasOwn, unwatchableSeen, [reason])) return;
+    unwatchableSeen[reason] = true;
+    record({ kind: 'unwatchable', location: callerLocation(), reason: reason });
   }
 
   function recordAbsentRead() {
@@ -233,28 +430,41 @@
     absentReads[key] = record({ kind: 'absent_read', location: location, count: 1 });
   }
 
+  function windowGetter() {
+    if (current === undefined) recordAbsentRead();
+    else if (isObjectLike(current)) readopt(current);
+    return current;
+  }
+  function windowSetter(v) {
+    var prev = current;
+    var prevState = stateOf(prev);
+    record({
+      kind: 'assign',
+      location: callerLocation(),
+      same: v === prev,
+      value_kind: kindOf(v),
+      prev_exists: isObjectLike(prev),
+      prev_len: isObjectLike(prev) ? lengthOf(prev) : 0,
+      prev_taken_over: !!(prevState && prevState.taken)
+    });
+    current = v;
+    watchQueue(v);
+  }
   defineProperty(window, 'InsiderQueue', {
     configurable: true,
     enumerable: true,
-    get: function () {
-      if (current === undefined) recordAbsentRead();
-      return current;
-    },
-    set: function (v) {
-      var prev = current;
-      record({
-        kind: 'assign',
-        location: callerLocation(),
-        same: v === prev,
-        value_kind: kindOf(v),
-        prev_exists: isObjectLike(prev),
-        prev_len: isObjectLike(prev) ? lengthOf(prev) : 0,
-        prev_taken_over: isObjectLike(prev) ? !!apply(wmGet, takenOver, [prev]) : false
-      });
-      current = v;
-      watchQueue(v);
-    }
+    get: windowGetter,
+    set: windowSetter
   });
+  // Whether the page replaced window.InsiderQueue with a property of its own.
+  function checkWindowProperty() {
+    var d;
+    try { d = getOwnPropertyDescriptor(window, 'InsiderQueue'); } catch (e) { return; }
+    if (d && d.get === windowGetter) return;
+    unwatchable(d
+      ? 'the page redefined window.InsiderQueue with Object.defineProperty: assignments and pushes after that cannot be watched'
+      : 'the page deleted window.InsiderQueue: assignments after that cannot be watched');
+  }
 
   var legacy;
   defineProperty(window, 'insider_object', {
@@ -283,21 +493,33 @@
     record({ kind: 'page_error', location: null, message: message });
   }]);
 
-  // Same-document navigations: a route change of a single-page app is a new page view.
+  // Same-document navigations. A page view begins where the URL changes other
+  // than by its fragment (rules.md): pushState/replaceState to a new path or
+  // query, a traversal landing on one, the Navigation API. Chromium's Navigation
+  // API reports every one of them (`currententrychange`, fired as the URL
+  // commits), so nothing of the page's has to be patched.
   function href() { try { return apply(locationHrefGetter.get, window.location, []); } catch (e) { return ''; } }
-  function path() { try { return apply(locationPathGetter.get, window.location, []); } catch (e) { return ''; } }
-  var lastPath = path();
+  function viewKey(url) { return apply(split, url, ['#'])[0]; }
+  var startUrl = href();
+  var lastView = viewKey(startUrl);
   function routed() {
-    var p = path();
-    record({ kind: 'route', url: href(), new_view: p !== lastPath });
-    lastPath = p;
+    var url = href();
+    var key = viewKey(url);
+    record({ kind: 'route', url: url, new_view: key !== lastView });
+    lastView = key;
   }
-  try {
-    historyProto.pushState = function () { var r = apply(pushState, this, arguments); routed(); return r; };
-    historyProto.replaceState = function () { var r = apply(replaceState, this, arguments); routed(); return r; };
-  } catch (e) { /* frozen History */ }
-  apply(addEventListener, window, ['popstate', routed]);
-  apply(addEventListener, window, ['hashchange', function () { if (path() !== lastPath) routed(); }]);
+  var navigationApi = window.navigation;
+  if (navigationApi && typeof navigationApi.addEventListener === 'function') {
+    apply(addEventListener, navigationApi, ['currententrychange', routed]);
+  } else {
+    // Without the Navigation API: watch the History API and traversals.
+    try {
+      historyProto.pushState = function () { var r = apply(pushState, this, arguments); routed(); return r; };
+      historyProto.replaceState = function () { var r = apply(replaceState, this, arguments); routed(); return r; };
+    } catch (e) { /* frozen History */ }
+    apply(addEventListener, window, ['popstate', routed]);
+    apply(addEventListener, window, ['hashchange', routed]);
+  }
 
   // What the tool calls after settling: the log, then the read-back.
   defineProperty(window, HOOK, {
@@ -306,7 +528,12 @@
     writable: false,
     value: O.freeze({
       take: function () {
-        var out = { events: log, dropped: dropped, doc: DOC_ID };
+        checkWindowProperty();
+        var events = [];
+        for (var i = 0; i < log.length; i++) {
+          if (!log[i].dropped_forward) events[events.length] = log[i];
+        }
+        var out = { events: events, dropped: dropped, doc: DOC_ID, start_url: startUrl };
         log = [];
         dropped = 0;
         return out;

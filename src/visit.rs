@@ -27,8 +27,10 @@ use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::Page;
 use futures::stream::{BoxStream, SelectAll};
 use futures::StreamExt;
+use regex::Regex;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -151,6 +153,7 @@ struct Dump {
     #[serde(default)]
     sdk: bool,
     href: Option<String>,
+    start_url: Option<String>,
     #[serde(default)]
     links: Vec<String>,
     doc: Option<String>,
@@ -542,6 +545,8 @@ impl Tab {
         let mut capture = PageCapture {
             url: url.to_string(),
             final_url: dump.href,
+            start_url: dump.start_url,
+            existence_tests: Vec::new(),
             status: op.state.status(),
             load_ms,
             unreachable: None,
@@ -559,8 +564,7 @@ impl Tab {
                 reason: "the recorder did not run on this page".into(),
             });
         }
-        self.fill_sources(&mut capture.events, &op.state.scripts)
-            .await;
+        self.fill_sources(&mut capture, &op.state.scripts).await;
         Visit {
             capture,
             tab_usable: true,
@@ -582,7 +586,7 @@ impl Tab {
   try {{ sdk = window.Insider !== undefined && window.Insider !== null; }} catch (_) {{}}
   const links = [];
   try {{ const as = document.querySelectorAll('a[href]'); for (let i = 0; i < as.length && i < 5000; i++) links[i] = String(as[i].href); }} catch (_) {{}}
-  return {{ events: out.events, dropped: out.dropped, doc: out.doc, readback, sdk, href: document.URL, links }};
+  return {{ events: out.events, dropped: out.dropped, doc: out.doc, start_url: out.start_url, readback, sdk, href: document.URL, links }};
 }})()"#
         );
         let value = evaluate(&self.page, &expression)
@@ -591,40 +595,38 @@ impl Tab {
         serde_json::from_value(value).map_err(|e| format!("the recorder's log is unreadable: {e}"))
     }
 
-    /// Adds the script text at each absent read, so checks can tell a push from a test.
-    async fn fill_sources(&self, events: &mut [Event], scripts: &[Arc<EventScriptParsed>]) {
-        let mut sources: HashMap<String, Option<String>> = HashMap::new();
-        for event in events.iter_mut() {
+    /// Reads the page's script sources where the judgement needs them: the text
+    /// at and before each absent read (a push, a test, or a bare read that throws
+    /// natively), and, on a page that read the absent queue or never created it,
+    /// every test of the queue's existence (`'InsiderQueue' in window`), whose
+    /// outcome under the audit may differ.
+    async fn fill_sources(&self, capture: &mut PageCapture, scripts: &[Arc<EventScriptParsed>]) {
+        let mut sources = Sources {
+            page: &self.page,
+            texts: HashMap::new(),
+        };
+        let mut any_absent = false;
+        for event in capture.events.iter_mut() {
             let Event::AbsentRead {
                 location: Some(location),
                 source,
+                before,
+                declared,
                 ..
             } = event
             else {
                 continue;
             };
+            any_absent = true;
             let (line, column) = (i64::from(location.line) - 1, i64::from(location.column) - 1);
             let candidates = scripts.iter().filter(|s| {
                 s.url == location.script
                     && (line, column) >= (s.start_line, s.start_column)
                     && (line, column) <= (s.end_line, s.end_column)
             });
-            let mut best: Option<String> = None;
+            let mut best: Option<(String, String, bool)> = None;
             for script in candidates {
-                let id = script.script_id.inner().clone();
-                if !sources.contains_key(&id) {
-                    let text = tokio::time::timeout(
-                        Duration::from_secs(5),
-                        self.page
-                            .execute(GetScriptSourceParams::new(script.script_id.clone())),
-                    )
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .map(|r| r.result.script_source.clone());
-                    sources.insert(id.clone(), text);
-                }
-                let Some(text) = sources[&id].as_deref() else {
+                let Some(text) = sources.text(script).await else {
                     continue;
                 };
                 let rel_line = (line - script.start_line) as usize;
@@ -633,20 +635,100 @@ impl Tab {
                 } else {
                     column
                 } as usize;
-                let snippet = snippet_at(text, rel_line, col);
-                let points_at_queue = snippet
-                    .get(..24)
-                    .is_some_and(|s| s.contains("InsiderQueue"));
+                let found = (
+                    snippet_at(&text, rel_line, col),
+                    line_before(&text, rel_line, col),
+                    declares_queue(&text),
+                );
+                let points_at_queue = crate::checks::points_at_queue(&found.0);
                 if points_at_queue || best.is_none() {
-                    best = Some(snippet);
+                    best = Some(found);
                 }
                 if points_at_queue {
                     break;
                 }
             }
-            *source = best;
+            if let Some((at, preceding, declares)) = best {
+                *source = Some(at);
+                *before = Some(preceding);
+                *declared = declares;
+            }
+        }
+        let created = crate::checks::creates_queue(&capture.events);
+        if any_absent || !created {
+            for script in scripts {
+                if script.url.is_empty() || script.url.contains("insider-audit-recorder.js") {
+                    continue;
+                }
+                let Some(text) = sources.text(script).await else {
+                    continue;
+                };
+                for line in existence_test_lines(&text) {
+                    let at = format!("{}:{}", script.url, script.start_line + line as i64 + 1);
+                    if !capture.existence_tests.contains(&at) {
+                        capture.existence_tests.push(at);
+                    }
+                }
+            }
         }
     }
+}
+
+/// Script sources read from the debugger, each once.
+struct Sources<'p> {
+    page: &'p Page,
+    texts: HashMap<String, Option<Arc<str>>>,
+}
+
+impl Sources<'_> {
+    async fn text(&mut self, script: &EventScriptParsed) -> Option<Arc<str>> {
+        let id = script.script_id.inner().clone();
+        if let Some(text) = self.texts.get(&id) {
+            return text.clone();
+        }
+        let text = tokio::time::timeout(
+            Duration::from_secs(5),
+            self.page
+                .execute(GetScriptSourceParams::new(script.script_id.clone())),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|r| Arc::from(r.result.script_source.as_str()));
+        self.texts.insert(id, text.clone());
+        text
+    }
+}
+
+/// The text of 0-based `line` before 0-based `column`, at most 200 characters.
+fn line_before(text: &str, line: usize, column: usize) -> String {
+    let Some(line_text) = text.split('\n').nth(line) else {
+        return String::new();
+    };
+    let before: Vec<char> = line_text.chars().take(column).collect();
+    before[before.len().saturating_sub(200)..].iter().collect()
+}
+
+/// Whether a script declares the queue as a global `var` (so a bare read of it
+/// before the assignment is `undefined`, not a ReferenceError).
+fn declares_queue(text: &str) -> bool {
+    static DECLARED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\bvar\s+InsiderQueue\b").expect("a valid regex"));
+    DECLARED.is_match(text)
+}
+
+/// 0-based lines of `text` that test whether the queue exists with `in` or
+/// `hasOwnProperty` (true under the audit before the queue exists).
+fn existence_test_lines(text: &str) -> Vec<usize> {
+    static TEST: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"['"`]InsiderQueue['"`]\s+in\b|(?:hasOwnProperty|hasOwn|Reflect\.has)\s*(?:\.\s*call\s*)?\([^)]*['"`]InsiderQueue['"`]"#,
+        )
+        .expect("a valid regex")
+    });
+    TEST.find_iter(text)
+        .map(|m| text[..m.start()].matches('\n').count())
+        .collect()
 }
 
 /// Evaluates `expression` in the page's main world and returns its value as JSON.

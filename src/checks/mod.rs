@@ -12,7 +12,7 @@ mod user;
 
 use crate::capture::{Event, Location, PageCapture};
 use crate::expect::Expectations;
-use crate::finding::Finding;
+use crate::finding::{Finding, Note, NoteKind};
 use crate::jsvalue::JsValue;
 use crate::rules::Rule;
 
@@ -82,6 +82,8 @@ pub struct Subject<'a> {
     pub context: &'a PageContext,
     /// Every push, in execution order.
     pub pushes: Vec<Push<'a>>,
+    /// The URL of each page view of the document, in order (`Push::view` indexes it).
+    pub view_urls: Vec<&'a str>,
 }
 
 impl<'a> Subject<'a> {
@@ -89,10 +91,23 @@ impl<'a> Subject<'a> {
     pub fn new(capture: &'a PageCapture, context: &'a PageContext) -> Self {
         let mut view = 0;
         let mut pushes = Vec::new();
+        let first_url = capture
+            .start_url
+            .as_deref()
+            .or(capture.final_url.as_deref())
+            .unwrap_or(&capture.url);
+        let mut view_urls = vec![first_url];
         let logged_in_from = capture.logged_in_from_seq.unwrap_or(0);
         for event in &capture.events {
             match event {
-                Event::Route { new_view: true, .. } => view += 1,
+                Event::Route {
+                    new_view: true,
+                    url,
+                    ..
+                } => {
+                    view += 1;
+                    view_urls.push(url);
+                }
                 Event::Push {
                     seq,
                     location,
@@ -113,7 +128,16 @@ impl<'a> Subject<'a> {
             capture,
             context,
             pushes,
+            view_urls,
         }
+    }
+
+    /// The URL of page view `view`, for a per-view finding; `None` on a document
+    /// with one page view, where the page's own URL says it.
+    pub fn view_url(&self, view: usize) -> Option<&'a str> {
+        (self.view_urls.len() > 1)
+            .then(|| self.view_urls.get(view).copied())
+            .flatten()
     }
 
     /// The user pushes (well-formed or not).
@@ -130,17 +154,56 @@ impl<'a> Subject<'a> {
 
     /// Whether the page created the queue (an array or a queue object).
     pub fn queue_created(&self) -> bool {
-        self.capture.events.iter().any(|e| {
-            matches!(
-                e,
-                Event::Assign {
-                    value_kind: crate::capture::QueueKind::Array
-                        | crate::capture::QueueKind::QueueObject,
-                    ..
-                }
-            )
-        })
+        creates_queue(&self.capture.events)
     }
+}
+
+/// Whether `events` create the queue (assign an array or a queue object).
+pub fn creates_queue(events: &[Event]) -> bool {
+    events.iter().any(|e| {
+        matches!(
+            e,
+            Event::Assign {
+                value_kind: crate::capture::QueueKind::Array
+                    | crate::capture::QueueKind::QueueObject,
+                ..
+            }
+        )
+    })
+}
+
+/// How far into the source at a read position the name `InsiderQueue` may start:
+/// the stack may point at `window.` rather than at the property name.
+const READ_WINDOW: usize = 24;
+
+/// Where the name `InsiderQueue` starts in the source at a read position.
+pub(crate) fn queue_name_at(source: &str) -> Option<usize> {
+    source.find("InsiderQueue").filter(|i| *i <= READ_WINDOW)
+}
+
+/// Whether the source at a read position is an access of the queue.
+pub fn points_at_queue(source: &str) -> bool {
+    queue_name_at(source).is_some()
+}
+
+/// Whether a read of the absent queue was of the bare global name
+/// (`InsiderQueue`, not `window.InsiderQueue`), which natively throws a
+/// ReferenceError: judged from the script text before the read (`before`) and
+/// whether the script declares `var InsiderQueue`. `typeof InsiderQueue` does
+/// not throw.
+pub(crate) fn bare_read(source: Option<&str>, before: Option<&str>, declared: bool) -> bool {
+    let (Some(source), Some(before)) = (source, before) else {
+        return false;
+    };
+    if declared || queue_name_at(source) != Some(0) {
+        return false;
+    }
+    let before = before.trim_end();
+    !(before.ends_with('.')
+        || before.ends_with('[')
+        || before.ends_with('"')
+        || before.ends_with('\'')
+        || before.ends_with("typeof"))
 }
 
 /// A page rule: one rule id, one pure function.
@@ -246,6 +309,37 @@ pub const PAGE_CHECKS: &[PageCheck] = &[
         run: sdk::mixed_integration,
     },
 ];
+
+/// The notes of one page: what the audit could not observe, and where its view
+/// may differ from what the page does without it (never a silent pass).
+pub fn notes(capture: &PageCapture) -> Vec<Note> {
+    let mut notes: Vec<Note> = capture
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Unwatchable {
+                reason, location, ..
+            } => Some(Note {
+                kind: NoteKind::Unobservable,
+                message: match location {
+                    Some(l) => format!("{reason} ({}:{})", l.script, l.line),
+                    None => reason.clone(),
+                },
+            }),
+            _ => None,
+        })
+        .collect();
+    if !capture.existence_tests.is_empty() {
+        notes.push(Note {
+            kind: NoteKind::ExistenceTest,
+            message: format!(
+                "The page tests whether window.InsiderQueue exists with `in` or `hasOwnProperty` ({}): under the audit the name exists before the page creates the queue, so the test may take another branch than without the audit, and findings about creating the queue may not hold natively. Test with `window.InsiderQueue = window.InsiderQueue || []` instead",
+                capture.existence_tests.join(", ")
+            ),
+        });
+    }
+    notes
+}
 
 /// Judges one page: every page rule, or `page-unreachable` alone.
 pub fn judge(capture: &PageCapture, context: &PageContext) -> Vec<Finding> {

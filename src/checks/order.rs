@@ -32,11 +32,7 @@ static GUARDED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Classifies the script source that follows a read of the absent queue.
 fn intent(source: &str) -> ReadIntent {
-    // The stack may point at `window.` rather than at the property name.
-    let start = source
-        .find("InsiderQueue")
-        .filter(|i| *i <= 16)
-        .unwrap_or(0);
+    let start = super::queue_name_at(source).unwrap_or(0);
     let rest = &source[start..];
     if PUSH.is_match(rest) {
         ReadIntent::Push
@@ -60,6 +56,8 @@ pub fn push_before_init(s: &Subject) -> Vec<Finding> {
             seq,
             location,
             source,
+            before,
+            declared,
             count,
             ..
         } = event
@@ -98,7 +96,11 @@ pub fn push_before_init(s: &Subject) -> Vec<Finding> {
         } else {
             String::new()
         };
+        let bare = super::bare_read(source.as_deref(), before.as_deref(), *declared);
         let message = match intent {
+            _ if bare => format!(
+                "InsiderQueue.push ran{place}{times} before the queue existed, on the bare name `InsiderQueue`: without the audit this throws `ReferenceError: InsiderQueue is not defined`, the script stops there and the push is lost. Create the queue first with `window.InsiderQueue = window.InsiderQueue || []`"
+            ),
             ReadIntent::Push => format!(
                 "InsiderQueue.push ran{place}{times} before `window.InsiderQueue = window.InsiderQueue || []`: the page threw a TypeError and the push was lost. Move the push under the queue's init"
             ),
@@ -145,6 +147,8 @@ mod tests {
             location: loc(3),
             count: 1,
             source: source.map(str::to_string),
+            before: Some("  ".into()),
+            declared: false,
         }
     }
 

@@ -1,19 +1,91 @@
 //! Rules about creating the queue: `queue-missing`, `queue-clobbered`.
 
 use super::Subject;
-use crate::capture::{evidence_of, is_sdk_script, Event};
+use crate::capture::{evidence_of, is_sdk_script, Event, Location, QueueKind};
 use crate::finding::Finding;
 use crate::rules::Rule;
+use regex::Regex;
+use std::sync::LazyLock;
 
-/// `queue-missing`: the page never creates `window.InsiderQueue`.
+/// `queue-missing`: the page never creates `window.InsiderQueue`, or creates it
+/// only with a bare `InsiderQueue = InsiderQueue || []`, which natively throws a
+/// ReferenceError before the queue exists (the audit's watch cannot hide that it
+/// defines the name, so the native outcome is judged from the script source).
 pub fn queue_missing(s: &Subject) -> Vec<Finding> {
-    if !s.context.expect.integration || s.queue_created() {
+    if !s.context.expect.integration {
         return vec![];
     }
+    let bare_inits: Vec<&Location> = s
+        .capture
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::AbsentRead {
+                location: Some(location),
+                source,
+                before,
+                declared,
+                ..
+            } if bare_init(source.as_deref(), before.as_deref(), *declared) => Some(location),
+            _ => None,
+        })
+        .collect();
+    if bare_inits.is_empty() {
+        if s.queue_created() {
+            return vec![];
+        }
+        return vec![Finding::new(
+            Rule::QueueMissing,
+            "The page never creates window.InsiderQueue: add `window.InsiderQueue = window.InsiderQueue || [];` before any push",
+        )];
+    }
+    let created_elsewhere = s.capture.events.iter().any(|e| match e {
+        Event::Assign {
+            location,
+            value_kind: QueueKind::Array | QueueKind::QueueObject,
+            ..
+        } => location.as_ref().is_some_and(|l| {
+            !is_sdk_script(&l.script)
+                && !bare_inits
+                    .iter()
+                    .any(|b| b.script == l.script && b.line == l.line)
+        }),
+        _ => false,
+    });
+    if created_elsewhere {
+        return vec![];
+    }
+    let first = bare_inits[0];
     vec![Finding::new(
         Rule::QueueMissing,
-        "The page never creates window.InsiderQueue: add `window.InsiderQueue = window.InsiderQueue || [];` before any push",
-    )]
+        format!(
+            "The queue's init at {}:{} reads the bare name `InsiderQueue` before it exists: without the audit this throws `ReferenceError: InsiderQueue is not defined`, so the queue is never created and the rest of that script does not run. Write `window.InsiderQueue = window.InsiderQueue || [];`",
+            first.script, first.line
+        ),
+    )
+    .evidence(Some(first.evidence()))]
+}
+
+/// Whether a read of the absent queue is an init that reads the bare name
+/// (`InsiderQueue = InsiderQueue || []`, `window.InsiderQueue = InsiderQueue || []`),
+/// which natively throws. The stack points at the statement or at the read.
+fn bare_init(source: Option<&str>, before: Option<&str>, declared: bool) -> bool {
+    static STATEMENT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:(?:window|self|globalThis)\s*\.\s*)?InsiderQueue\s*=\s*((?:(?:window|self|globalThis)\s*\.\s*)?)InsiderQueue\s*(?:\|\||\?\?)")
+            .expect("a valid regex")
+    });
+    static READ: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^InsiderQueue\s*(?:\|\||\?\?)").expect("a valid regex"));
+    let Some(source) = source else {
+        return false;
+    };
+    if declared {
+        return false;
+    }
+    match STATEMENT.captures(source) {
+        Some(statement) => statement[1].is_empty(),
+        None => READ.is_match(source) && super::bare_read(Some(source), before, declared),
+    }
 }
 
 /// `queue-clobbered`: the queue is reassigned after it held unconsumed entries, or

@@ -51,14 +51,15 @@ pub fn sdk_loaded_twice(s: &Subject) -> Vec<Finding> {
     )]
 }
 
-/// The pushes of each page view, in order.
-fn views<'s, 'a>(s: &'s Subject<'a>) -> Vec<Vec<&'s Push<'a>>> {
-    let mut views: Vec<Vec<&Push>> = Vec::new();
+/// The pushes of each page view, in order, with the view's URL for the finding
+/// (`None` on a document with one view).
+fn views<'s, 'a>(s: &'s Subject<'a>) -> Vec<(Option<&'a str>, Vec<&'s Push<'a>>)> {
+    let mut views: Vec<(Option<&str>, Vec<&Push>)> = Vec::new();
     for push in &s.pushes {
         while views.len() <= push.view {
-            views.push(Vec::new());
+            views.push((s.view_url(views.len()), Vec::new()));
         }
-        views[push.view].push(push);
+        views[push.view].1.push(push);
     }
     views
 }
@@ -66,7 +67,7 @@ fn views<'s, 'a>(s: &'s Subject<'a>) -> Vec<Vec<&'s Push<'a>>> {
 /// `user-after-init`: a user push after the view's `init`.
 pub fn user_after_init(s: &Subject) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for view in views(s) {
+    for (url, view) in views(s) {
         let Some(first_init) = view.iter().position(|p| p.is_init()) else {
             continue;
         };
@@ -76,7 +77,8 @@ pub fn user_after_init(s: &Subject) -> Vec<Finding> {
                     Rule::UserAfterInit,
                     "The user push comes after this page view's `init` push, so the SDK may ignore it for this view: push the user before `init`",
                 )
-                .evidence(evidence_of(push.location)),
+                .evidence(evidence_of(push.location))
+                .view(url),
             );
         }
     }
@@ -86,7 +88,7 @@ pub fn user_after_init(s: &Subject) -> Vec<Finding> {
 /// `init-missing`: user data pushed but no `init` follows in that view.
 pub fn init_missing(s: &Subject) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for view in views(s) {
+    for (url, view) in views(s) {
         // With an init in the view, every user push either has an init after it
         // or comes after the first init, which user-after-init reports.
         if view.iter().any(|p| p.is_init()) {
@@ -98,7 +100,8 @@ pub fn init_missing(s: &Subject) -> Vec<Finding> {
                     Rule::InitMissing,
                     "The user is pushed but no `{type: 'init'}` push follows in this page view: public integration guides say nothing is sent without it",
                 )
-                .evidence(evidence_of(user.location)),
+                .evidence(evidence_of(user.location))
+                .view(url),
             );
         }
     }
@@ -108,7 +111,7 @@ pub fn init_missing(s: &Subject) -> Vec<Finding> {
 /// `init-repeated`: an `init` directly after another `init` of the same view.
 pub fn init_repeated(s: &Subject) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for view in views(s) {
+    for (url, view) in views(s) {
         for pair in view.windows(2) {
             if pair[0].is_init() && pair[1].is_init() {
                 findings.push(
@@ -116,7 +119,8 @@ pub fn init_repeated(s: &Subject) -> Vec<Finding> {
                         Rule::InitRepeated,
                         "An `init` push repeats the previous `init` with no other push between them: a duplicated tag or snippet?",
                     )
-                    .evidence(evidence_of(pair[1].location)),
+                    .evidence(evidence_of(pair[1].location))
+                    .view(url),
                 );
             }
         }

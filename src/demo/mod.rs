@@ -22,6 +22,8 @@ macro_rules! site_files {
 const FILES: &[(&str, &str)] = site_files![
     "index.html",
     "product/espresso.html",
+    "product/grinder.html",
+    "guide/brewing.html",
     "cart.html",
     "account/profile.html",
     "account/no-user.html",
@@ -57,6 +59,8 @@ const FILES: &[(&str, &str)] = site_files![
     "reviews-widget.js",
     "recommendations.js",
     "tag-manager.js",
+    "telemetry.js",
+    "guide.js",
 ];
 
 /// Pages that answer with an error status.
@@ -150,6 +154,15 @@ impl DemoSite {
             .map_err(|e| Fatal::Usage(format!("the embedded demo scenario is broken: {e}")))?;
         let base = Url::parse(&format!("{}/", self.server.base_url())).expect("a loopback URL");
         Ok(plan.rebase(base))
+    }
+
+    /// The path of every page the demo shop serves (its `.html` files).
+    pub fn pages(&self) -> Vec<String> {
+        FILES
+            .iter()
+            .filter(|(path, _)| path.ends_with(".html"))
+            .map(|(path, _)| format!("/{path}"))
+            .collect()
     }
 
     /// Stops serving.

@@ -109,6 +109,10 @@ pub struct PageReport {
     pub dialogs: Vec<crate::capture::Dialog>,
     /// What was found.
     pub findings: Vec<Finding>,
+    /// What the audit could not observe on this page, or may see otherwise
+    /// than the page does without it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<crate::finding::Note>,
 }
 
 impl Report {
@@ -222,6 +226,7 @@ impl PageReport {
             user,
             pushes,
             screenshot: result.screenshot.clone(),
+            notes: crate::checks::notes(capture),
             dialogs: capture.dialogs.clone(),
             findings: result.findings.clone(),
         }
