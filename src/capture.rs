@@ -253,6 +253,9 @@ pub struct PageCapture {
     pub load_ms: Option<u64>,
     /// Set when the page could not be audited.
     pub unreachable: Option<Unreachable>,
+    /// Set when the page was still busy at the settle cap: what kept it busy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub still_busy: Option<String>,
     /// Recorder events in execution order.
     pub events: Vec<Event>,
     /// Events the recorder dropped past its bound.
@@ -281,6 +284,7 @@ impl PageCapture {
             final_url: None,
             start_url: None,
             existence_tests: Vec::new(),
+            still_busy: None,
             status: None,
             load_ms: None,
             unreachable: Some(Unreachable {

@@ -1,21 +1,21 @@
 //! The command line: parse, validate into a ready-to-run plan, run, and map the
 //! outcome to an exit code of interface.md.
 
-use crate::audit::{self, AuditOptions, Outcome, PageResult, Target};
+use crate::audit::{AuditOptions, Outcome, PageResult};
 use crate::browser::{self, Browser};
 use crate::checks::{PageContext, Session};
 use crate::error::Fatal;
 use crate::expect::{Expectations, UserPushExpectation};
-use crate::journey::{self, JourneyOptions};
+
+use crate::pipeline;
 use crate::progress::Progress;
 use crate::report::stream::PageStream;
-use crate::report::{self, Report, ScenarioReport};
+use crate::report::{self, Report};
 use crate::rules::Severity;
 use crate::scenario::{self, Plan};
 use crate::screenshot::{Screenshots, When};
-use crate::visit::{VisitOptions, DEFAULT_USER_EXPR};
+use crate::visit::{SettleMode, VisitOptions, DEFAULT_USER_EXPR};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use futures::StreamExt;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -173,9 +173,20 @@ pub struct Common {
     /// Per-page time limit in seconds (load, settle and read-back).
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
-    /// Settle window after network quiet, in milliseconds.
+    /// The settle window in milliseconds: how far ahead `--settle auto` looks for
+    /// timers that could still push, or how long `--settle fixed` waits after
+    /// network quiet.
     #[arg(long, default_value_t = 500, value_name = "MS")]
     pub settle_ms: u64,
+    /// auto: a page is judged as soon as nothing can still push (no request in
+    /// flight, no timer due within the settle window, silence while recurring
+    /// timers run); fixed: always 500 ms without a request, then the settle window.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub settle: SettleMode,
+    /// A page waits at most this many seconds after load; a page still busy then
+    /// is judged on what it did, with a `still-busy` note.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub max_settle: u64,
     /// Pages audited at once (one tab each).
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub concurrency: usize,
@@ -213,6 +224,8 @@ impl Common {
             visit: VisitOptions {
                 timeout: Duration::from_secs(self.timeout),
                 settle: Duration::from_millis(self.settle_ms),
+                mode: self.settle,
+                max_settle: Duration::from_secs(self.max_settle),
                 user_expr: self.user_expr.clone(),
                 ..VisitOptions::default()
             },
@@ -309,8 +322,12 @@ async fn run(cli: Cli) -> u8 {
                 },
                 ..Expectations::default()
             };
-            match check_targets(&urls, expect) {
-                Ok(targets) => execute(Work::Pages(targets), &common, quiet).await,
+            let context = PageContext {
+                session: Session::LoggedOut,
+                expect,
+            };
+            match check_targets(&urls) {
+                Ok(pages) => execute(Work::Pages(pages, context), &common, quiet).await,
                 Err(e) => Err(e),
             }
         }
@@ -466,14 +483,14 @@ fn select_scenarios(mut plans: Vec<Plan>, names: &[String]) -> Result<Vec<Plan>,
 
 /// What to audit.
 enum Work {
-    /// Single pages (`check`).
-    Pages(Vec<Target>),
+    /// Single pages (`check`), judged with one context.
+    Pages(Vec<url::Url>, PageContext),
     /// Scenario journeys (`run`, `demo`).
     Plans(Vec<Plan>),
 }
 
 /// Validates the URLs of `check` into targets.
-fn check_targets(urls: &[String], expect: Expectations) -> Result<Vec<Target>, Fatal> {
+fn check_targets(urls: &[String]) -> Result<Vec<url::Url>, Fatal> {
     urls.iter()
         .enumerate()
         .map(|(i, raw)| {
@@ -486,11 +503,7 @@ fn check_targets(urls: &[String], expect: Expectations) -> Result<Vec<Target>, F
                     i + 1
                 )));
             }
-            Ok(Target {
-                url: parsed.to_string(),
-                scenario: "logged-out".into(),
-                context: PageContext { session: Session::LoggedOut, expect: expect.clone() },
-            })
+            Ok(parsed)
         })
         .collect()
 }
@@ -520,13 +533,15 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         source,
     })?;
     let outcome = match work {
-        Work::Pages(targets) => {
-            let progress = Progress::new(Some(targets.len()), quiet);
-            let outcome = audit::audit(&browser, targets, &options, |result, _| {
+        Work::Pages(pages, context) => {
+            let progress = Progress::new(Some(pages.len()), quiet);
+            let on_page = |result: &PageResult| {
                 progress.page(result);
                 stream.page(result);
-            })
-            .await;
+            };
+            let outcome =
+                pipeline::check_pages(&browser, &pages, "logged-out", context, &options, &on_page)
+                    .await;
             progress.finish();
             Outcome {
                 done: (outcome.done, Vec::new()),
@@ -539,7 +554,7 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
                 progress.page(result);
                 stream.page(result);
             };
-            let outcome = run_plans(&browser, &plans, &options, &on_page).await;
+            let outcome = pipeline::run_plans(&browser, &plans, &options, &on_page).await;
             progress.finish();
             outcome
         }
@@ -566,52 +581,6 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
     } else {
         0
     })
-}
-
-/// Runs every scenario of every plan, up to --concurrency side by side.
-async fn run_plans(
-    browser: &Browser,
-    plans: &[Plan],
-    options: &AuditOptions,
-    on_page: &(dyn Fn(&PageResult) + Sync),
-) -> Outcome<(Vec<PageResult>, Vec<ScenarioReport>)> {
-    let journey = JourneyOptions {
-        visit: options.visit.clone(),
-        screenshots: options.screenshots.clone(),
-        crawl_tabs: options.concurrency,
-    };
-    // Scenarios run side by side (each in its own browser context), up to
-    // --concurrency at once; their pages are reported in file order.
-    let runs = plans
-        .iter()
-        .flat_map(|plan| plan.scenarios.iter().map(move |scenario| (plan, scenario)));
-    let journey = &journey;
-    let runs: Vec<_> = futures::stream::iter(runs)
-        .map(|(plan, scenario)| async move {
-            let mut on_page = |result: &PageResult| on_page(result);
-            journey::run_scenario(browser, plan, scenario, journey, &mut on_page).await
-        })
-        .buffered(options.concurrency.max(1))
-        .collect()
-        .await;
-    let mut results: Vec<PageResult> = Vec::new();
-    let mut scenarios = Vec::new();
-    let mut error = None;
-    for run in runs {
-        error = error.or(run.error);
-        for mut page in run.done.pages {
-            page.index = results.len();
-            results.push(page);
-        }
-        scenarios.push(ScenarioReport {
-            name: run.done.name,
-            steps: run.done.steps,
-        });
-    }
-    Outcome {
-        done: (results, scenarios),
-        error,
-    }
 }
 
 /// Where each requested format goes.

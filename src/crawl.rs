@@ -61,28 +61,48 @@ pub fn normalize(url: &Url) -> Option<Url> {
 /// Which URLs the crawl may request.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    origin: url::Origin,
+    origins: Vec<url::Origin>,
     include: Vec<Regex>,
     exclude: Vec<Regex>,
+    /// A page list names its pages: a logout path given there is audited.
+    logout_paths: bool,
 }
 
 impl Scope {
     /// The scope of `config` around `base`.
     pub fn new(base: &Url, config: &CrawlConfig) -> Self {
         Scope {
-            origin: base.origin(),
+            origins: vec![base.origin()],
             include: config.include.iter().map(|g| glob_regex(g)).collect(),
             exclude: config.exclude.iter().map(|g| glob_regex(g)).collect(),
+            logout_paths: false,
+        }
+    }
+
+    /// The scope of a page list (`check`): each page's own origin, every path
+    /// but logout paths.
+    pub fn of_pages(pages: &[Url]) -> Self {
+        let mut origins: Vec<url::Origin> = Vec::new();
+        for page in pages {
+            if !origins.contains(&page.origin()) {
+                origins.push(page.origin());
+            }
+        }
+        Scope {
+            origins,
+            include: vec![glob_regex("/**")],
+            exclude: Vec::new(),
+            logout_paths: true,
         }
     }
 
     /// Whether the crawl may request `url`.
     pub fn allows(&self, url: &Url) -> bool {
         let path = url.path();
-        url.origin() == self.origin
+        self.origins.contains(&url.origin())
             && self.include.iter().any(|g| g.is_match(path))
             && !self.exclude.iter().any(|g| g.is_match(path))
-            && !is_logout_path(path)
+            && (self.logout_paths || !is_logout_path(path))
     }
 }
 
@@ -100,8 +120,13 @@ pub struct Frontier {
 impl Frontier {
     /// A frontier seeded with the start paths (resolved against `base`).
     pub fn new(base: &Url, config: &CrawlConfig) -> Self {
+        Self::with_scope(Scope::new(base, config), base, config)
+    }
+
+    /// A frontier over `scope`, seeded with the start paths (resolved against `base`).
+    pub fn with_scope(scope: Scope, base: &Url, config: &CrawlConfig) -> Self {
         let mut frontier = Frontier {
-            scope: Scope::new(base, config),
+            scope,
             queue: VecDeque::new(),
             seen: HashSet::new(),
             max_pages: config.max_pages,

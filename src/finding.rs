@@ -112,6 +112,8 @@ pub enum NoteKind {
     /// The page made part of the queue unobservable (froze it, redefined a
     /// property): what happened after it could not be recorded.
     Unobservable,
+    /// The page was still busy at `--max-settle`: judged on what it did until then.
+    StillBusy,
     /// The page tests the queue's existence with `in` or `hasOwnProperty`,
     /// whose outcome under the audit may differ before the queue exists.
     ExistenceTest,

@@ -6,6 +6,7 @@ use crate::audit::{Outcome, PageResult, Target};
 use crate::browser::Browser;
 use crate::checks::{self, PageContext, Session};
 use crate::crawl::Frontier;
+use crate::crawl::Scope;
 use crate::error::Fatal;
 use crate::finding::Finding;
 use crate::rules::Rule;
@@ -14,9 +15,13 @@ use crate::screenshot::{Screenshots, When};
 use crate::session::{PageInSession, SessionJudge};
 use crate::visit::{DomAction, Mark, Tab, Visit, VisitOptions, WaitCondition};
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 /// How journeys run.
@@ -27,8 +32,20 @@ pub struct JourneyOptions {
     /// Which pages get a screenshot, and where (a failing step gets one unless
     /// screenshots are off).
     pub screenshots: Screenshots,
-    /// Tabs a crawl keeps in flight.
-    pub crawl_tabs: usize,
+    /// The run's tab budget (`--concurrency`), shared by every scenario: each
+    /// open tab holds one permit.
+    pub tabs: Arc<Semaphore>,
+}
+
+/// A page list audited as given (`check`): each page's own origin is the
+/// scope, a redirect out of it is `page-unreachable`, and the pages are judged
+/// with `session`.
+#[derive(Debug, Clone)]
+pub struct PageList {
+    /// Where navigation may go.
+    pub scope: Scope,
+    /// Whether the pages count as logged in.
+    pub session: Session,
 }
 
 /// One step as it ran, safe to show (secrets masked).
@@ -66,6 +83,7 @@ pub async fn run_scenario(
     plan: &Plan,
     scenario: &Scenario,
     options: &JourneyOptions,
+    page_list: Option<&PageList>,
     on_page: &mut (dyn FnMut(&PageResult) + Send),
 ) -> Outcome<ScenarioRun> {
     let empty = || ScenarioRun {
@@ -73,6 +91,13 @@ pub async fn run_scenario(
         steps: Vec::new(),
         pages: Vec::new(),
     };
+    // The journey's own tab holds one permit of the run's budget.
+    let permit = options
+        .tabs
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the tab budget is never closed");
     let context = match browser.new_context().await {
         Ok(context) => context,
         Err(error) => {
@@ -99,7 +124,9 @@ pub async fn run_scenario(
         scenario,
         options,
         tab: Some(tab),
-        session: Session::LoggedOut,
+        _permit: permit,
+        page_list,
+        session: page_list.map_or(Session::LoggedOut, |p| p.session),
         judge: SessionJudge::new(),
         run: ScenarioRun {
             name: scenario.name.clone(),
@@ -143,6 +170,9 @@ struct Journey<'a> {
     scenario: &'a Scenario,
     options: &'a JourneyOptions,
     tab: Option<Tab>,
+    /// The journey tab's share of the run's tab budget.
+    _permit: OwnedSemaphorePermit,
+    page_list: Option<&'a PageList>,
     session: Session,
     judge: SessionJudge,
     run: ScenarioRun,
@@ -484,10 +514,24 @@ impl Journey<'_> {
         if !visit.tab_usable {
             self.renew_tab().await?;
         }
-        let mut capture = visit.capture;
-        capture.logged_in_from_seq = logged_in_from_seq;
+        let mut visit = visit;
+        visit.capture.logged_in_from_seq = logged_in_from_seq;
+        let findings = checks::judge(&visit.capture, &self.context());
+        let screenshot = if visit.tab_usable && self.options.screenshots.wanted(&findings) {
+            let name = format!("{}-{:03}", self.scenario.name, self.run.pages.len() + 1);
+            self.options.screenshots.take(self.tab(), &name).await
+        } else {
+            None
+        };
+        self.judged(visit, findings, screenshot);
+        Ok(())
+    }
+
+    /// Records a page judged by the page rules: the session rules judge it in
+    /// the order pages are recorded.
+    fn judged(&mut self, visit: Visit, mut findings: Vec<Finding>, screenshot: Option<String>) {
+        let capture = visit.capture;
         let context = self.context();
-        let mut findings = checks::judge(&capture, &context);
         let meta = PageInSession {
             boundary_before: std::mem::take(&mut self.boundary_pending),
             consent_before: self
@@ -511,14 +555,7 @@ impl Journey<'_> {
         {
             self.audited.insert(url.to_string());
         }
-        let screenshot = if visit.tab_usable && self.options.screenshots.wanted(&findings) {
-            let name = format!("{}-{:03}", self.scenario.name, self.run.pages.len() + 1);
-            self.options.screenshots.take(self.tab(), &name).await
-        } else {
-            None
-        };
         self.record(capture, findings, screenshot);
-        Ok(())
     }
 
     fn record(
@@ -542,12 +579,17 @@ impl Journey<'_> {
         self.run.pages.push(result);
     }
 
-    /// Crawls breadth first with several tabs in flight (settling, not the CPU,
-    /// bounds throughput). Results are judged in the order the URLs were taken
-    /// from the frontier, so the report and the session rules do not depend on
-    /// which page happened to settle first.
+    /// Crawls breadth first with up to the run's tab budget in flight. Each
+    /// visit runs as a task of its own and is judged by the page rules as soon as
+    /// it finishes, and its tab goes to the next URL at once; a small reorder
+    /// buffer then hands the pages to the session rules, the report and the
+    /// frontier in the order the URLs were taken, so the pages audited and their
+    /// order are those of a crawl with one tab.
     async fn crawl(&mut self, config: &crate::scenario::CrawlConfig) -> Result<(), Stop> {
-        let mut frontier = Frontier::new(&self.plan.base_url, config);
+        let mut frontier = match self.page_list {
+            Some(list) => Frontier::with_scope(list.scope.clone(), &self.plan.base_url, config),
+            None => Frontier::new(&self.plan.base_url, config),
+        };
         for seen in &self.audited {
             if let Ok(url) = Url::parse(seen) {
                 frontier.mark_seen(&url);
@@ -556,40 +598,32 @@ impl Journey<'_> {
         let scope = frontier.scope().clone();
         let mut sitemap_pending = config.sitemap;
         let mut idle: Vec<Tab> = self.tab.take().into_iter().collect();
-        let mut extra_tabs = self.options.crawl_tabs.max(1) - 1;
-        let mut in_flight = futures::stream::FuturesOrdered::new();
-        loop {
-            while let Some((url, depth)) = frontier.pop() {
-                let tab = match idle.pop() {
-                    Some(tab) => tab,
-                    None if extra_tabs > 0 => {
-                        extra_tabs -= 1;
-                        self.browser.open_tab(&self.context).await?
+        let mut permits: Vec<OwnedSemaphorePermit> = Vec::new();
+        let mut tabs_open = idle.len();
+        let first_name = self.run.pages.len();
+        let mut taken = 0usize;
+        let mut next = 0usize;
+        let mut finished: BTreeMap<usize, CrawlVisit> = BTreeMap::new();
+        let mut in_flight = FuturesUnordered::new();
+        let result = loop {
+            // Hand the finished pages on in frontier order.
+            while let Some(page) = finished.remove(&next) {
+                next += 1;
+                if let Some(to) = &page.visit.out_of_scope {
+                    if self.page_list.is_none() {
+                        tracing::info!(
+                            "{}: {} redirects out of scope to {to}: not audited",
+                            self.scenario.name,
+                            page.url
+                        );
+                        continue;
                     }
-                    None => {
-                        frontier.push_front(url, depth);
-                        break;
-                    }
-                };
-                let (options, scope) = (self.options.visit.clone(), scope.clone());
-                in_flight.push_back(async move {
-                    let visit = tab.visit(url.as_str(), &options, Some(&scope)).await;
-                    (tab, url, depth, visit)
-                });
-            }
-            let Some((tab, url, depth, visit)) = futures::StreamExt::next(&mut in_flight).await
-            else {
-                break;
-            };
-            self.tab = Some(tab);
-            if let Some(to) = &visit.out_of_scope {
-                tracing::info!(
-                    "{}: {url} redirects out of scope to {to}: not audited",
-                    self.scenario.name
-                );
-            } else {
-                let links: Vec<String> = visit.capture.links.clone();
-                if let Some(final_url) = visit
+                }
+                if !self.browser.is_alive() {
+                    break;
+                }
+                if let Some(final_url) = page
+                    .visit
                     .capture
                     .final_url
                     .as_deref()
@@ -597,49 +631,180 @@ impl Journey<'_> {
                 {
                     frontier.mark_seen(&final_url);
                 }
-                if sitemap_pending && visit.capture.unreachable.is_none() {
+                if sitemap_pending && page.visit.capture.unreachable.is_none() {
                     sitemap_pending = false;
-                    for loc in self.sitemap().await {
-                        frontier.offer(&loc, 1);
+                    if idle.is_empty() {
+                        if let Some(done) = in_flight.next().await {
+                            let done = self.tab_back(done, &mut idle, &mut tabs_open).await;
+                            finished.insert(done.index, done);
+                        }
+                    }
+                    if let Some(tab) = idle.last() {
+                        for loc in sitemap(tab, self.plan).await {
+                            frontier.offer(&loc, 1);
+                        }
                     }
                 }
-                // The audit may replace a stuck tab; whichever tab it leaves is reused.
-                self.audit(visit, None).await?;
+                let links = page.visit.capture.links.clone();
+                self.judged(page.visit, page.findings, page.screenshot);
                 for link in links {
                     if let Ok(link) = Url::parse(&link) {
-                        frontier.offer(&link, depth + 1);
+                        frontier.offer(&link, page.depth + 1);
                     }
                 }
             }
-            idle.extend(self.tab.take());
-        }
-        // One tab stays for the journey's end; the others close.
+            if !self.browser.is_alive() {
+                break Err(Stop::Fatal(self.browser.died()));
+            }
+            // Start the next URLs on every free tab, opening tabs while the budget allows.
+            while let Some((url, depth)) = frontier.pop() {
+                let tab = match idle.pop() {
+                    Some(tab) => tab,
+                    None => match self.options.tabs.clone().try_acquire_owned() {
+                        Ok(permit) => match self.browser.open_tab(&self.context).await {
+                            Ok(tab) => {
+                                permits.push(permit);
+                                tabs_open += 1;
+                                tab
+                            }
+                            Err(error) => {
+                                frontier.push_front(url, depth);
+                                if tabs_open == 0 {
+                                    return Err(Stop::Fatal(error));
+                                }
+                                break;
+                            }
+                        },
+                        Err(_) => {
+                            frontier.push_front(url, depth);
+                            break;
+                        }
+                    },
+                };
+                let job = CrawlJob {
+                    index: taken,
+                    url,
+                    depth,
+                    options: self.options.visit.clone(),
+                    scope: scope.clone(),
+                    context: self.context(),
+                    screenshots: self.options.screenshots.clone(),
+                    name: format!("{}-{:03}", self.scenario.name, first_name + taken + 1),
+                };
+                taken += 1;
+                in_flight.push(tokio::spawn(job.run(tab)));
+            }
+            match in_flight.next().await {
+                Some(done) => {
+                    let done = self.tab_back(done, &mut idle, &mut tabs_open).await;
+                    finished.insert(done.index, done);
+                }
+                None if finished.is_empty() => break Ok(()),
+                None => {}
+            }
+        };
+        // One tab stays for the journey's end; the others close with their permits.
         self.tab = idle.pop();
         for tab in idle {
             tab.close().await;
         }
-        Ok(())
+        drop(permits);
+        result
     }
 
-    /// The `<loc>` URLs of /sitemap.xml, fetched by the page (same origin).
-    async fn sitemap(&self) -> Vec<Url> {
-        let Some(sitemap) = self.plan.resolve("/sitemap.xml") else {
-            return Vec::new();
+    /// Takes a finished crawl visit back: its tab returns to the idle ones, or
+    /// is replaced when it is stuck.
+    async fn tab_back(
+        &mut self,
+        done: Result<(CrawlVisit, Tab), tokio::task::JoinError>,
+        idle: &mut Vec<Tab>,
+        tabs_open: &mut usize,
+    ) -> CrawlVisit {
+        let (page, tab) = done.expect("a crawl visit does not panic");
+        if page.visit.tab_usable {
+            idle.push(tab);
+        } else {
+            tokio::spawn(tab.close());
+            match self.browser.open_tab(&self.context).await {
+                Ok(tab) => idle.push(tab),
+                Err(error) => {
+                    *tabs_open -= 1;
+                    tracing::warn!("cannot replace a stuck tab: {error}");
+                }
+            }
+        }
+        page
+    }
+}
+
+/// A crawl URL on its way through a tab.
+struct CrawlJob {
+    index: usize,
+    url: Url,
+    depth: usize,
+    options: VisitOptions,
+    scope: Scope,
+    context: PageContext,
+    screenshots: Screenshots,
+    name: String,
+}
+
+/// A crawl URL visited and judged by the page rules, waiting for its turn.
+struct CrawlVisit {
+    index: usize,
+    url: Url,
+    depth: usize,
+    visit: Visit,
+    findings: Vec<Finding>,
+    screenshot: Option<String>,
+}
+
+impl CrawlJob {
+    /// Visits the URL and judges the page (page rules; the session rules come
+    /// in frontier order), taking its screenshot while the tab is still on it.
+    async fn run(self, tab: Tab) -> (CrawlVisit, Tab) {
+        let visit = tab
+            .visit(self.url.as_str(), &self.options, Some(&self.scope))
+            .await;
+        let findings = if visit.out_of_scope.is_none() {
+            checks::judge(&visit.capture, &self.context)
+        } else {
+            Vec::new()
         };
-        let expr = format!(
+        let screenshot = if visit.tab_usable && self.screenshots.wanted(&findings) {
+            self.screenshots.take(&tab, &self.name).await
+        } else {
+            None
+        };
+        let page = CrawlVisit {
+            index: self.index,
+            url: self.url,
+            depth: self.depth,
+            visit,
+            findings,
+            screenshot,
+        };
+        (page, tab)
+    }
+}
+
+/// The `<loc>` URLs of the site's /sitemap.xml, fetched by the page (same origin).
+async fn sitemap(tab: &Tab, plan: &Plan) -> Vec<Url> {
+    let Some(sitemap) = plan.resolve("/sitemap.xml") else {
+        return Vec::new();
+    };
+    let expr = format!(
             "fetch({}, {{ credentials: 'same-origin' }}).then(r => r.ok ? r.text() : '').catch(() => '')",
             serde_json::json!(sitemap.as_str())
         );
-        let text = self
-            .tab()
-            .evaluate_async(&expr)
-            .await
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let loc = regex::Regex::new(r"<loc>\s*([^<\s]+)\s*</loc>").expect("a valid regex");
-        loc.captures_iter(&text)
-            .filter_map(|c| Url::parse(c[1].trim()).ok())
-            .collect()
-    }
+    let text = tab
+        .evaluate_async(&expr)
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let loc = regex::Regex::new(r"<loc>\s*([^<\s]+)\s*</loc>").expect("a valid regex");
+    loc.captures_iter(&text)
+        .filter_map(|c| Url::parse(c[1].trim()).ok())
+        .collect()
 }

@@ -21,6 +21,7 @@ pub mod finding;
 pub mod journey;
 pub mod jsvalue;
 pub mod network;
+pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod rules;

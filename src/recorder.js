@@ -25,6 +25,7 @@
   var hasOwn = O.prototype.hasOwnProperty;
   var isArray = Array.isArray;
   var ArrayPush = Array.prototype.push;
+  var arraySlice = Array.prototype.slice;
   var apply = Reflect.apply;
   var ErrorCtor = Error;
   var StringCtor = String;
@@ -269,6 +270,7 @@
         entries[i] = arguments[i];
         var value;
         try { value = encode(arguments[i]); } catch (e) { value = ['x', str(e)]; }
+        lastPushT = now();
         recorded[i] = record({ kind: 'push', location: location, queue: state.id, taken_over: sdk || state.taken, value: value });
       }
       // A recording call reached from inside another one with the same entries:
@@ -521,6 +523,84 @@
     apply(addEventListener, window, ['hashchange', routed]);
   }
 
+  // What could still push: the page's timers, animation frames and idle
+  // callbacks, for a settle that ends as soon as nothing can (interface.md, "How
+  // a page is audited"). Only the scheduling functions are wrapped, and they call
+  // the browser's own with the page's arguments unchanged: callbacks are not
+  // wrapped, so what they do, throw and see is what it is without the audit.
+  // A timer counts as fired once its due time has passed; a callback scheduled
+  // again and again (a polling or carousel loop) is recurring, as is an interval
+  // or an animation-frame loop.
+  var lastPushT = -1;
+  var timeouts = {};         // id -> { due, loop }
+  var intervals = {};        // id -> true
+  var intervalCount = 0;
+  var scheduled = new WeakMapCtor(); // callback -> times scheduled
+  var frameRequests = [];    // times of recent requestAnimationFrame / requestIdleCallback calls
+  function scheduleCount(handler) {
+    if (!isObjectLike(handler)) return 0;
+    var n = (apply(wmGet, scheduled, [handler]) || 0) + 1;
+    apply(wmSet, scheduled, [handler, n]);
+    return n;
+  }
+  function wrapScheduler(name, onCall) {
+    var native = window[name];
+    if (typeof native !== 'function') return;
+    var wrapper = {
+      [name]: function () {
+        // Called bare from page code, `this` is undefined here (strict mode)
+        // where the browser's own function takes the window.
+        var result = apply(native, this === undefined || this === null ? window : this, arguments);
+        try { onCall(result, arguments); } catch (e) { /* bookkeeping only */ }
+        return result;
+      }
+    }[name];
+    try {
+      defineProperty(wrapper, 'length', { value: ownValue(native, 'length', 0), configurable: true });
+      window[name] = wrapper;
+    } catch (e) { /* a locked window: no timer tracking */ }
+  }
+  wrapScheduler('setTimeout', function (id, args) {
+    var delay = +args[1];
+    timeouts[id] = { due: now() + (delay > 0 ? delay : 0), loop: scheduleCount(args[0]) >= 3 };
+  });
+  wrapScheduler('clearTimeout', function (_, args) { delete timeouts[args[0]]; });
+  wrapScheduler('setInterval', function (id) { if (!intervals[id]) { intervals[id] = true; intervalCount += 1; } });
+  wrapScheduler('clearInterval', function (_, args) {
+    if (intervals[args[0]]) { delete intervals[args[0]]; intervalCount -= 1; }
+  });
+  function frameRequested() {
+    frameRequests[frameRequests.length] = now();
+    if (frameRequests.length > 16) frameRequests = apply(arraySlice, frameRequests, [-8]);
+  }
+  wrapScheduler('requestAnimationFrame', frameRequested);
+  wrapScheduler('requestIdleCallback', frameRequested);
+
+  // Whether anything can still push within `windowMs`: the earliest one-shot
+  // timer due within it, whether recurring work runs, and when the last push was.
+  function busy(windowMs) {
+    var t = now();
+    var soon = null;
+    var recurring = intervalCount > 0;
+    var ids = objectKeys(timeouts);
+    for (var i = 0; i < ids.length; i++) {
+      var timer = timeouts[ids[i]];
+      if (timer.due < t - 50) { delete timeouts[ids[i]]; continue; }
+      if (timer.loop) { recurring = true; continue; }
+      var dueIn = timer.due - t;
+      if (dueIn <= windowMs && (soon === null || dueIn < soon)) soon = dueIn < 0 ? 0 : dueIn;
+    }
+    var recentFrames = 0;
+    for (var j = 0; j < frameRequests.length; j++) if (frameRequests[j] > t - 200) recentFrames += 1;
+    if (recentFrames >= 3) recurring = true;
+    else if (frameRequests.length > 0 && frameRequests[frameRequests.length - 1] > t - 50 && soon === null) soon = 0;
+    return {
+      soon_ms: soon,
+      recurring: recurring,
+      since_push_ms: lastPushT < 0 ? null : t - lastPushT
+    };
+  }
+
   // What the tool calls after settling: the log, then the read-back.
   defineProperty(window, HOOK, {
     configurable: false,
@@ -540,6 +620,7 @@
       },
       // Where the log stands now: pushes after this mark happened after an action.
       mark: function () { return { doc: DOC_ID, seq: seq }; },
+      busy: busy,
       encode: encode
     })
   });

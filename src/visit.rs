@@ -5,6 +5,7 @@ use crate::capture::{is_sdk_script, Dialog, Event, PageCapture, ReadBack};
 use crate::crawl::Scope;
 use crate::error::Fatal;
 use crate::network::Inflight;
+use chromiumoxide::cdp::browser_protocol::emulation::SetFocusEmulationEnabledParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, EnableParams as FetchEnable, EventRequestPaused, FailRequestParams,
     RequestPattern, RequestStage,
@@ -47,10 +48,26 @@ pub struct VisitOptions {
     pub timeout: Duration,
     /// No request in flight for this long counts as network quiet.
     pub quiet: Duration,
-    /// After network quiet, wait this long for late pushes (timers, route changes).
+    /// The settle window: after network quiet, wait this long for late pushes
+    /// (fixed), or look this far ahead for timers that could still push (auto).
     pub settle: Duration,
+    /// How a page is settled after its load event.
+    pub mode: SettleMode,
+    /// A page waits at most this long after load, then is judged as still busy.
+    pub max_settle: Duration,
     /// The expression that reads the user back.
     pub user_expr: String,
+}
+
+/// How a page is settled after its load event (interface.md, "How a page is audited").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SettleMode {
+    /// Until nothing can still push: no request in flight, no timer due within
+    /// the settle window, and silence while recurring work runs.
+    #[default]
+    Auto,
+    /// 500 ms without a request, then the whole settle window (0.1's behaviour).
+    Fixed,
 }
 
 impl Default for VisitOptions {
@@ -59,6 +76,8 @@ impl Default for VisitOptions {
             timeout: Duration::from_secs(30),
             quiet: Duration::from_millis(500),
             settle: Duration::from_millis(500),
+            mode: SettleMode::Auto,
+            max_settle: Duration::from_secs(10),
             user_expr: DEFAULT_USER_EXPR.to_string(),
         }
     }
@@ -171,6 +190,10 @@ impl Tab {
             page.execute(AddScriptToEvaluateOnNewDocumentParams::new(RECORDER_JS))
                 .await?;
             page.execute(DebuggerEnable::default()).await?;
+            // Every tab counts as focused, as a visitor's would (and a browser
+            // we did not launch may throttle background tabs).
+            page.execute(SetFocusEmulationEnabledParams::new(true))
+                .await?;
             page.execute(SetSkipAllPausesParams::new(true)).await?;
             let paused = page.event_listener::<EventRequestPaused>().await?;
             let pattern = RequestPattern::builder()
@@ -547,6 +570,7 @@ impl Tab {
             final_url: dump.href,
             start_url: dump.start_url,
             existence_tests: Vec::new(),
+            still_busy: op.state.busy.clone(),
             status: op.state.status(),
             load_ms,
             unreachable: None,
@@ -924,47 +948,190 @@ impl Operation {
         }
     }
 
-    /// Waits for the load of any pending document, then network quiet plus the
-    /// settle window (new activity restarts the wait).
+    /// Waits for the load of any pending document (within the page timeout,
+    /// else the page is unreachable), then settles: until nothing can still push
+    /// (`SettleMode::Auto`) or for network quiet plus the settle window
+    /// (`SettleMode::Fixed`), at most `max_settle` after load. A page still busy
+    /// then is judged on what it did, with the reason kept in `busy`.
     async fn settle(&mut self, page: &Page, options: &VisitOptions) -> Result<(), Failure> {
         let secs = self.timeout.as_secs();
-        let quiet = options.quiet + options.settle;
         if !self
             .state
-            .wait(page, &mut self.events, self.deadline, |s, now| {
-                (!s.document_pending || s.loaded_at.is_some()) && s.network.is_quiet(now, quiet)
+            .wait(page, &mut self.events, self.deadline, |s, _| {
+                !s.document_pending || s.loaded_at.is_some()
             })
             .await
         {
-            if self.state.crashed {
-                return Err(Failure::new(
-                    "the renderer crashed or the browser died",
-                    false,
-                ));
+            return Err(stuck(page, secs, self.state.crashed).await);
+        }
+        let cap = Instant::now() + options.max_settle;
+        let settled = match options.mode {
+            SettleMode::Fixed => {
+                let quiet = options.quiet + options.settle;
+                self.state
+                    .wait(page, &mut self.events, cap, |s, now| {
+                        s.network.is_quiet(now, quiet)
+                    })
+                    .await
             }
-            // A page that stopped answering is stuck in a script; the tab must go.
-            let answers = tokio::time::timeout(Duration::from_secs(1), evaluate(page, "1"))
-                .await
-                .is_ok_and(|r| r.is_ok());
-            let reason = if !answers {
-                format!("a page script never yields: the page stopped answering within {secs} s")
-            } else if self.state.document_pending && self.state.loaded_at.is_none() {
-                format!("no load event within {secs} s (a script that never yields?)")
-            } else {
-                format!("the page did not settle within {secs} s (network never quiet)")
-            };
+            SettleMode::Auto => self.settle_auto(page, options, cap).await?,
+        };
+        if self.state.crashed {
             return Err(Failure::new(
-                reason,
-                answers && self.state.loaded_at.is_some(),
+                "the renderer crashed or the browser died",
+                false,
             ));
+        }
+        if !settled {
+            let now = Instant::now();
+            let network = if self.state.network.pending(now) > 0 {
+                Some(format!(
+                    "{} request(s) in flight",
+                    self.state.network.pending(now)
+                ))
+            } else if !self.state.network.is_quiet(now, options.settle) {
+                Some("requests one after another".to_string())
+            } else {
+                None
+            };
+            self.state.busy = Some(busy_reason(page, options, network).await?);
         }
         Ok(())
     }
+
+    /// Settles until nothing can still push: no request in flight, no one-shot
+    /// timer or frame due within the settle window, and, while recurring work
+    /// runs, no push and no request during the last window. False at `cap`.
+    async fn settle_auto(
+        &mut self,
+        page: &Page,
+        options: &VisitOptions,
+        cap: Instant,
+    ) -> Result<bool, Failure> {
+        // A response's callbacks run just after its request finishes.
+        const GRACE: Duration = Duration::from_millis(100);
+        loop {
+            let now = Instant::now();
+            if now >= cap {
+                return Ok(false);
+            }
+            let tick = (now + Duration::from_millis(50)).min(cap);
+            self.state
+                .wait(page, &mut self.events, tick, |s, now| {
+                    s.crashed || s.network.is_quiet(now, GRACE)
+                })
+                .await;
+            if self.state.crashed {
+                return Ok(false);
+            }
+            let now = Instant::now();
+            if !self.state.network.is_quiet(now, GRACE) {
+                continue;
+            }
+            let pending = pending(page, options).await?;
+            let Some(pending) = pending else {
+                // A document without the recorder (an error page): network quiet is all.
+                return Ok(true);
+            };
+            let window = options.settle;
+            let silent = pending
+                .since_push_ms
+                .is_none_or(|ms| ms >= window.as_millis() as f64)
+                && self.state.network.is_quiet(now, window);
+            if pending.soon_ms.is_none() && (!pending.recurring || silent) {
+                return Ok(true);
+            }
+            if let Some(ms) = pending.soon_ms {
+                // Sleep until the timer is due, reading events meanwhile.
+                let until = (Instant::now() + Duration::from_millis(ms as u64 + 10)).min(cap);
+                self.state
+                    .wait(page, &mut self.events, until, |s, _| s.crashed)
+                    .await;
+            }
+        }
+    }
+}
+
+/// What the recorder says can still push; `None` when it is not on the page.
+async fn pending(page: &Page, options: &VisitOptions) -> Result<Option<Pending>, Failure> {
+    let expr = format!(
+        "window.__insiderAuditRecorder ? window.__insiderAuditRecorder.busy({}) : null",
+        options.settle.as_millis()
+    );
+    match tokio::time::timeout(Duration::from_secs(2), evaluate(page, &expr)).await {
+        Ok(Ok(value)) => Ok(serde_json::from_value(value).ok()),
+        Ok(Err(_)) => Ok(None),
+        Err(_) => Err(Failure::new(
+            "a page script never yields: the page stopped answering after load",
+            false,
+        )),
+    }
+}
+
+/// Why a page is still busy when the settle cap is reached (the `still-busy` note).
+async fn busy_reason(
+    page: &Page,
+    options: &VisitOptions,
+    network: Option<String>,
+) -> Result<String, Failure> {
+    let mut what: Vec<String> = network.into_iter().collect();
+    if options.mode == SettleMode::Auto {
+        if let Some(pending) = pending(page, options).await? {
+            if let Some(ms) = pending.soon_ms {
+                what.push(format!("a timer due in {ms:.0} ms"));
+            }
+            if pending.recurring {
+                what.push("a recurring timer or animation loop".to_string());
+            }
+            if pending
+                .since_push_ms
+                .is_some_and(|ms| ms < options.settle.as_millis() as f64)
+            {
+                what.push("pushes still coming".to_string());
+            }
+        }
+    }
+    if what.is_empty() {
+        what.push("activity until the end".to_string());
+    }
+    Ok(format!(
+        "still busy {} s after load ({}): judged on what it did until then",
+        options.max_settle.as_secs(),
+        what.join(", ")
+    ))
+}
+
+/// Why a page that never reached its load event failed: a stuck script or a
+/// slow server.
+async fn stuck(page: &Page, secs: u64, crashed: bool) -> Failure {
+    if crashed {
+        return Failure::new("the renderer crashed or the browser died", false);
+    }
+    let answers = tokio::time::timeout(Duration::from_secs(1), evaluate(page, "1"))
+        .await
+        .is_ok_and(|r| r.is_ok());
+    let reason = if answers {
+        format!("no load event within {secs} s")
+    } else {
+        format!("a page script never yields: the page stopped answering within {secs} s")
+    };
+    Failure::new(reason, answers)
+}
+
+/// What the recorder's `busy()` reports.
+#[derive(Debug, Deserialize)]
+struct Pending {
+    soon_ms: Option<f64>,
+    #[serde(default)]
+    recurring: bool,
+    since_push_ms: Option<f64>,
 }
 
 /// What one operation has learnt so far.
 struct OpState {
     network: Inflight,
+    /// Why the page was still busy when the settle cap was reached.
+    busy: Option<String>,
     alive: Arc<std::sync::atomic::AtomicBool>,
     main_frame: String,
     document_pending: bool,
@@ -983,6 +1150,7 @@ impl OpState {
     fn new(now: Instant, main_frame: String, alive: Arc<std::sync::atomic::AtomicBool>) -> Self {
         OpState {
             network: Inflight::new(now),
+            busy: None,
             alive,
             main_frame,
             document_pending: false,

@@ -196,7 +196,7 @@ fn demo_prints_the_table_and_exits_1() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("/account/profile.html"))
-        .stdout(predicate::str::contains("31 pages: 16 passed, 15 failed"))
+        .stdout(predicate::str::contains("34 pages: 19 passed, 15 failed"))
         .stdout(predicate::str::contains("push-before-init"))
         .stdout(predicate::str::contains("page-unreachable"))
         // The journeys' session defects.

@@ -27,6 +27,12 @@ pub const FLAGS: &[&str] = &[
     "disable-extensions",
     "disable-default-apps",
     "disable-breakpad",
+    // Tabs audited side by side are background tabs to Chromium: without these,
+    // their timers are throttled to once a second and a settle that trusts a
+    // timer's due time would judge a page before its timers ran.
+    "disable-background-timer-throttling",
+    "disable-backgrounding-occluded-windows",
+    "disable-renderer-backgrounding",
     "disable-features=Translate,MediaRouter,OptimizationHints,InterestFeedContentSuggestions",
     "metrics-recording-only",
     "mute-audio",

@@ -329,6 +329,12 @@ pub fn notes(capture: &PageCapture) -> Vec<Note> {
             _ => None,
         })
         .collect();
+    if let Some(busy) = &capture.still_busy {
+        notes.push(Note {
+            kind: NoteKind::StillBusy,
+            message: busy.clone(),
+        });
+    }
     if !capture.existence_tests.is_empty() {
         notes.push(Note {
             kind: NoteKind::ExistenceTest,

@@ -98,6 +98,15 @@ impl Html {
                             @if let Some(attr) = &f.attribute { " " code { (attr) } }
                             ": " (f.message)
                             @if let Some(e) = &f.evidence { " — " code { (e.script) ":" (e.line) } }
+                            @if let Some(view) = &f.view { " (page view " code { (view) } ")" }
+                        }
+                    }
+                }
+                @if !page.notes.is_empty() {
+                    h4 { "Notes" }
+                    ul {
+                        @for note in &page.notes {
+                            li { (note.message) }
                         }
                     }
                 }

@@ -35,7 +35,7 @@ impl Format for Table {
         let failing: Vec<_> = report
             .pages
             .iter()
-            .filter(|p| !p.findings.is_empty())
+            .filter(|p| !p.findings.is_empty() || !p.notes.is_empty())
             .collect();
         if !failing.is_empty() {
             out.push('\n');
@@ -44,6 +44,9 @@ impl Format for Table {
             out.push_str(&format!("{} [{}]\n", page.url, page.scenario));
             for f in &page.findings {
                 out.push_str(&format!("  {:<7} {}\n", f.severity, f.one_line()));
+            }
+            for note in &page.notes {
+                out.push_str(&format!("  {:<7} {}\n", "note", note.message));
             }
         }
         out.into_bytes()

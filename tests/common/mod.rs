@@ -2,7 +2,7 @@
 //! audit in real Chromium.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
-use insider_audit::audit::{audit, AuditOptions, PageResult, Target};
+use insider_audit::audit::{AuditOptions, PageResult};
 use insider_audit::browser::{locate, Browser};
 use insider_audit::checks::{PageContext, Session};
 use insider_audit::demo::STAND_IN_SDK;
@@ -65,23 +65,19 @@ pub async fn audit_fixtures(
     options: AuditOptions,
 ) -> Vec<PageResult> {
     let server = fixture_server().await;
-    let targets = paths
+    let pages: Vec<url::Url> = paths
         .iter()
-        .map(|path| Target {
-            url: server.url(path),
-            scenario: "test".into(),
-            context: PageContext {
-                session,
-                expect: expect.clone(),
-            },
-        })
+        .map(|path| url::Url::parse(&server.url(path)).unwrap())
         .collect();
+    let context = PageContext { session, expect };
     let browser = Browser::launch(
         &locate(None).expect("Chromium is installed (apt-get install -y chromium)"),
     )
     .await
     .expect("browser launches");
-    let results = audit(&browser, targets, &options, |_, _| {}).await;
+    let results =
+        insider_audit::pipeline::check_pages(&browser, &pages, "test", context, &options, &|_| {})
+            .await;
     browser.close().await;
     if let Some(error) = results.error {
         panic!("the audit failed: {error}");
