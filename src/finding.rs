@@ -41,6 +41,31 @@ pub struct Finding {
     /// The script position that caused it, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// Set when an `accept` entry of the settings covers it: still reported,
+    /// never counted for `--fail-on` or the page's verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+}
+
+/// Why a finding is accepted for now (an `accept` entry of the settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// The entry's reason, e.g. a ticket.
+    pub reason: String,
+    /// The last day (UTC, inclusive) the entry applies, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<chrono::NaiveDate>,
+}
+
+impl std::fmt::Display for Accepted {
+    /// `accepted: REASON (until 2027-01-31)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "accepted: {}", self.reason)?;
+        if let Some(until) = self.until {
+            write!(f, " (until {until})")?;
+        }
+        Ok(())
+    }
 }
 
 impl Finding {
@@ -52,6 +77,7 @@ impl Finding {
             attribute: None,
             message: message.into(),
             evidence: None,
+            accepted: None,
         }
     }
 
@@ -80,6 +106,11 @@ impl Finding {
             .map(|e| format!(" ({}:{})", e.script, e.line))
             .unwrap_or_default();
         format!("{}{attr}: {}{at}", self.rule, self.message)
+    }
+
+    /// Whether it counts for the verdict and `--fail-on` (it is not accepted).
+    pub fn counts(&self) -> bool {
+        self.accepted.is_none()
     }
 
     /// Overrides the severity.
