@@ -10,9 +10,10 @@ use crate::journey::{self, JourneyOptions};
 use crate::progress::Progress;
 use crate::report::stream::PageStream;
 use crate::report::{self, Report, ScenarioReport};
-use crate::rules::Severity;
+use crate::rules::{Rule, Severity};
 use crate::scenario::{self, Plan};
 use crate::screenshot::{Screenshots, When};
+use crate::settings::{self, Ledger, Level, Settings};
 use crate::visit::{VisitOptions, DEFAULT_USER_EXPR};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use futures::StreamExt;
@@ -90,6 +91,12 @@ pub enum Command {
         /// Expect a user push on every page, logged out too.
         #[arg(long)]
         expect_user_push: bool,
+        /// Set a rule's level: off, warning or error (repeatable; wins over --settings).
+        #[arg(long = "rule", value_name = "ID=LEVEL", value_parser = settings::parse_rule_flag)]
+        rules: Vec<(Rule, Level)>,
+        /// A settings file: `rules` and `accept` as in a scenario file.
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
         /// Options shared by the auditing commands.
         #[command(flatten)]
         common: Common,
@@ -299,6 +306,8 @@ async fn run(cli: Cli) -> u8 {
         Command::Check {
             urls,
             expect_user_push,
+            rules,
+            settings,
             common,
         } => {
             let expect = Expectations {
@@ -309,8 +318,12 @@ async fn run(cli: Cli) -> u8 {
                 },
                 ..Expectations::default()
             };
-            match check_targets(&urls, expect) {
-                Ok(targets) => execute(Work::Pages(targets), &common, quiet).await,
+            match check_targets(&urls, expect)
+                .and_then(|targets| Ok((targets, check_settings(settings.as_deref(), rules)?)))
+            {
+                Ok((targets, settings)) => {
+                    execute(Work::Pages(targets, settings), &common, quiet).await
+                }
                 Err(e) => Err(e),
             }
         }
@@ -466,10 +479,38 @@ fn select_scenarios(mut plans: Vec<Plan>, names: &[String]) -> Result<Vec<Plan>,
 
 /// What to audit.
 enum Work {
-    /// Single pages (`check`).
-    Pages(Vec<Target>),
+    /// Single pages (`check`), judged with one set of settings.
+    Pages(Vec<Target>, Settings),
     /// Scenario journeys (`run`, `demo`).
     Plans(Vec<Plan>),
+}
+
+/// The settings of `check`: the --settings file, then --rule levels over it.
+fn check_settings(
+    file: Option<&std::path::Path>,
+    rules: Vec<(Rule, Level)>,
+) -> Result<Settings, Fatal> {
+    let settings = match file {
+        Some(file) => {
+            scenario::load_settings(file).map_err(|e| Fatal::Usage(format!("--settings {e}")))?
+        }
+        None => Settings::default(),
+    };
+    Ok(settings.with_levels(rules))
+}
+
+/// A page result with `settings` applied (for what is shown while the run goes on).
+fn settled(result: &PageResult, settings: &Settings, today: chrono::NaiveDate) -> PageResult {
+    let mut result = result.clone();
+    result.findings = settings
+        .apply(
+            std::mem::take(&mut result.findings),
+            &result.capture.url,
+            &result.target.scenario,
+            today,
+        )
+        .findings;
+    result
 }
 
 /// Validates the URLs of `check` into targets.
@@ -509,6 +550,7 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         pages => pages,
     };
     let started_at = chrono::Utc::now();
+    let mut ledger = Ledger::new(started_at.date_naive());
     let clock = Instant::now();
     let browser = match &common.browser_ws {
         Some(ws) => Browser::connect(ws).await?,
@@ -520,16 +562,28 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         source,
     })?;
     let outcome = match work {
-        Work::Pages(targets) => {
+        Work::Pages(targets, settings) => {
             let progress = Progress::new(Some(targets.len()), quiet);
+            let today = ledger.today();
             let outcome = audit::audit(&browser, targets, &options, |result, _| {
-                progress.page(result);
-                stream.page(result);
+                let result = settled(result, &settings, today);
+                progress.page(&result);
+                stream.page(&result);
             })
             .await;
             progress.finish();
+            ledger.register(&settings);
+            let mut results = outcome.done;
+            for result in &mut results {
+                result.findings = ledger.apply(
+                    &settings,
+                    std::mem::take(&mut result.findings),
+                    &result.capture.url,
+                    &result.target.scenario,
+                );
+            }
             Outcome {
-                done: (outcome.done, Vec::new()),
+                done: (results, Vec::new()),
                 error: outcome.error,
             }
         }
@@ -539,7 +593,7 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
                 progress.page(result);
                 stream.page(result);
             };
-            let outcome = run_plans(&browser, &plans, &options, &on_page).await;
+            let outcome = run_plans(&browser, &plans, &options, &on_page, &mut ledger).await;
             progress.finish();
             outcome
         }
@@ -552,7 +606,8 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         error => error,
     };
     let report = Report::new(&results, started_at, clock.elapsed().as_millis() as u64)
-        .with_scenarios(scenarios);
+        .with_scenarios(scenarios)
+        .with_settings(ledger.report());
     write_reports(&report, &targets, common, quiet)?;
     if let Some(error) = error {
         eprintln!(
@@ -568,12 +623,21 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
     })
 }
 
-/// Runs every scenario of every plan, up to --concurrency side by side.
+/// Every scenario of every plan, with its plan, in file order.
+fn runs_of(plans: &[Plan]) -> impl Iterator<Item = (&Plan, &scenario::Scenario)> {
+    plans
+        .iter()
+        .flat_map(|plan| plan.scenarios.iter().map(move |scenario| (plan, scenario)))
+}
+
+/// Runs every scenario of every plan, up to --concurrency side by side; each
+/// scenario's pages get its settings (`on_page` sees them settled too).
 async fn run_plans(
     browser: &Browser,
     plans: &[Plan],
     options: &AuditOptions,
     on_page: &(dyn Fn(&PageResult) + Sync),
+    ledger: &mut Ledger,
 ) -> Outcome<(Vec<PageResult>, Vec<ScenarioReport>)> {
     let journey = JourneyOptions {
         visit: options.visit.clone(),
@@ -582,13 +646,12 @@ async fn run_plans(
     };
     // Scenarios run side by side (each in its own browser context), up to
     // --concurrency at once; their pages are reported in file order.
-    let runs = plans
-        .iter()
-        .flat_map(|plan| plan.scenarios.iter().map(move |scenario| (plan, scenario)));
     let journey = &journey;
-    let runs: Vec<_> = futures::stream::iter(runs)
+    let today = ledger.today();
+    let runs: Vec<_> = futures::stream::iter(runs_of(plans))
         .map(|(plan, scenario)| async move {
-            let mut on_page = |result: &PageResult| on_page(result);
+            let mut on_page =
+                |result: &PageResult| on_page(&settled(result, &scenario.settings, today));
             journey::run_scenario(browser, plan, scenario, journey, &mut on_page).await
         })
         .buffered(options.concurrency.max(1))
@@ -597,10 +660,17 @@ async fn run_plans(
     let mut results: Vec<PageResult> = Vec::new();
     let mut scenarios = Vec::new();
     let mut error = None;
-    for run in runs {
+    for (run, (_, scenario)) in runs.into_iter().zip(runs_of(plans)) {
         error = error.or(run.error);
+        ledger.register(&scenario.settings);
         for mut page in run.done.pages {
             page.index = results.len();
+            page.findings = ledger.apply(
+                &scenario.settings,
+                std::mem::take(&mut page.findings),
+                &page.capture.url,
+                &page.target.scenario,
+            );
             results.push(page);
         }
         scenarios.push(ScenarioReport {
