@@ -58,9 +58,9 @@ pub struct Accepted {
 }
 
 impl std::fmt::Display for Accepted {
-    /// `accepted: REASON (until 2027-01-31)`.
+    /// `REASON (until 2027-01-31)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "accepted: {}", self.reason)?;
+        f.write_str(&self.reason)?;
         if let Some(until) = self.until {
             write!(f, " (until {until})")?;
         }

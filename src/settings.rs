@@ -62,6 +62,11 @@ impl Glob {
     fn matches(&self, path: &str) -> bool {
         self.regex.is_match(path)
     }
+
+    /// The glob as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
 }
 
 impl Serialize for Glob {
@@ -122,7 +127,7 @@ impl AcceptEntry {
             out.push_str(&format!(" {a}"));
         }
         if !self.pages.is_empty() {
-            let pages: Vec<&str> = self.pages.iter().map(|g| g.text.as_str()).collect();
+            let pages: Vec<&str> = self.pages.iter().map(Glob::as_str).collect();
             out.push_str(&format!(" on {}", pages.join(", ")));
         }
         if let Some(s) = &self.scenario {
