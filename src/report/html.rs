@@ -216,7 +216,7 @@ impl Format for Html {
                                     td { (page.scenario) }
                                     @for g in Group::ALL {
                                         @let cell = page.cell(g);
-                                        td class=(if cell == "pass" { "pass" } else if cell == "n/a" { "na" } else { "fail" }) { (cell) }
+                                        td class=(if cell == "pass" { "pass" } else if cell == "n/a" { "na" } else if cell.starts_with("warn") { "warn" } else { "fail" }) { (cell) }
                                     }
                                     td class=(if page.verdict() == "pass" { "pass-v" } else { page.verdict() }) { (page.verdict()) }
                                 }

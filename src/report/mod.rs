@@ -279,12 +279,15 @@ impl PageReport {
         }
     }
 
-    /// A compliance-table cell: `pass`, `fail (n)` or `n/a`; accepted findings
-    /// do not count.
+    /// A compliance-table cell of rules.md: `pass`, `warn (n)` (warnings only),
+    /// `fail (n)` (at least one error) or `n/a`; accepted findings do not count.
     pub fn cell(&self, group: Group) -> String {
-        let n = self.counted().filter(|f| f.rule.group() == group).count();
-        if n > 0 {
+        let found: Vec<&Finding> = self.counted().filter(|f| f.rule.group() == group).collect();
+        let n = found.len();
+        if found.iter().any(|f| f.severity == Severity::Error) {
             format!("fail ({n})")
+        } else if n > 0 {
+            format!("warn ({n})")
         } else if self.applies(group) {
             "pass".into()
         } else {
