@@ -344,11 +344,13 @@ pub(crate) struct RawSettingsFile {
 
 /// A rule id as written, or the fix naming the nearest valid id.
 pub fn rule_id(id: &str) -> Result<Rule, String> {
-    Rule::from_id(id).ok_or_else(|| {
-        let hint = crate::scenario::nearest(id, Rule::ALL.iter().map(|r| r.id()))
-            .map(|near| format!("did you mean \"{near}\"? "))
-            .unwrap_or_default();
-        format!("unknown rule id {id:?}: {hint}rule ids are listed in rules.md and by `insider-audit schema`")
+    let ids = || Rule::ALL.iter().map(|r| r.id());
+    Rule::from_id(id).ok_or_else(|| match crate::scenario::nearest(id, ids()) {
+        Some(near) => format!("unknown rule id {id:?}: did you mean \"{near}\"?"),
+        None => format!(
+            "unknown rule id {id:?}: valid ids are {}",
+            ids().collect::<Vec<_>>().join(", ")
+        ),
     })
 }
 
