@@ -203,7 +203,15 @@ fn demo_prints_the_table_and_exits_1() {
         .stdout(predicate::str::contains("uuid-inconsistent"))
         .stdout(predicate::str::contains("optin-reactivated"))
         .stdout(predicate::str::contains("identity-after-logout"))
-        .stdout(predicate::str::contains("Logged out vs logged in"));
+        .stdout(predicate::str::contains("Logged out vs logged in"))
+        // scenarios/demo.json accepts one finding and has one expired entry.
+        .stdout(predicate::str::contains("; 1 accepted"))
+        .stdout(predicate::str::contains(
+            "accepted warning attr-unknown membership_type",
+        ))
+        .stdout(predicate::str::contains("DEMO-7: marketing sends"))
+        .stdout(predicate::str::contains("Expired accept entries"))
+        .stdout(predicate::str::contains("(until 2025-01-31) at scenarios/demo.json:"));
 }
 
 /// `check` names the right rule on each planted defect, in one run.
