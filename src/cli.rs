@@ -350,6 +350,16 @@ async fn run(cli: Cli) -> u8 {
             Ok(0)
         }
         Command::Validate { files } => load_plans(&files).map(|plans| {
+            let mut ledger = Ledger::new(chrono::Utc::now().date_naive());
+            for (_, scenario) in runs_of(&plans) {
+                ledger.register(&scenario.settings);
+            }
+            for entry in ledger.report().expired {
+                eprintln!(
+                    "note: this accept entry has expired, its findings count again: {}",
+                    entry.one_line()
+                );
+            }
             for plan in &plans {
                 let steps: usize = plan
                     .scenarios

@@ -211,7 +211,9 @@ fn demo_prints_the_table_and_exits_1() {
         ))
         .stdout(predicate::str::contains("DEMO-7: marketing sends"))
         .stdout(predicate::str::contains("Expired accept entries"))
-        .stdout(predicate::str::contains("(until 2025-01-31) at scenarios/demo.json:"));
+        .stdout(predicate::str::contains(
+            "(until 2025-01-31) at scenarios/demo.json:",
+        ));
 }
 
 /// `check` names the right rule on each planted defect, in one run.

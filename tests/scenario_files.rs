@@ -102,7 +102,12 @@ fn the_shipped_demo_scenario_validates() {
             concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.json"),
         ])
         .assert()
-        .code(0);
+        .code(0)
+        // Its expired entry (dated in the past on purpose) is pointed out.
+        .stderr(predicate::str::contains("this accept entry has expired"))
+        .stderr(predicate::str::contains(
+            "phone-invalid phone_number [logged-in]",
+        ));
 }
 
 #[test]
