@@ -303,11 +303,11 @@ impl Ledger {
 
 /// A problem in settings as written: where (a path into the JSON) and the fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
+pub(crate) struct Invalid {
     /// Where in the file.
-    pub path: Vec<Seg>,
+    pub(crate) path: Vec<Seg>,
     /// What is wrong and how to fix it.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// `rules` as written: rule id → level (`"//"` is a comment).
@@ -343,7 +343,7 @@ pub(crate) struct RawSettingsFile {
 }
 
 /// A rule id as written, or the fix naming the nearest valid id.
-pub fn rule_id(id: &str) -> Result<Rule, String> {
+pub(crate) fn rule_id(id: &str) -> Result<Rule, String> {
     let ids = || Rule::ALL.iter().map(|r| r.id());
     Rule::from_id(id).ok_or_else(|| match crate::scenario::nearest(id, ids()) {
         Some(near) => format!("unknown rule id {id:?}: did you mean \"{near}\"?"),
@@ -355,7 +355,7 @@ pub fn rule_id(id: &str) -> Result<Rule, String> {
 }
 
 /// A rule's level as written, or the fix.
-pub fn level(rule: Rule, name: &str) -> Result<Level, String> {
+pub(crate) fn level(rule: Rule, name: &str) -> Result<Level, String> {
     let level = Level::parse(name).ok_or_else(|| {
         let hint = crate::scenario::nearest(name, Level::NAMES)
             .map(|near| format!(" (did you mean \"{near}\"?)"))
@@ -369,7 +369,7 @@ pub fn level(rule: Rule, name: &str) -> Result<Level, String> {
 }
 
 /// `--rule ID=LEVEL`.
-pub fn parse_rule_flag(flag: &str) -> Result<(Rule, Level), String> {
+pub(crate) fn parse_rule_flag(flag: &str) -> Result<(Rule, Level), String> {
     let (id, name) = flag
         .split_once('=')
         .ok_or("write ID=LEVEL, e.g. --rule attr-unknown=off (levels: off, warning, error)")?;
