@@ -36,11 +36,11 @@ pub struct PageResult {
 }
 
 impl PageResult {
-    /// Findings at `severity`.
+    /// Findings at `severity` that count (not accepted).
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
             .iter()
-            .filter(|f| f.severity == severity)
+            .filter(|f| f.severity == severity && f.counts())
             .count()
     }
 }

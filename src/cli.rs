@@ -11,9 +11,10 @@ use crate::pipeline;
 use crate::progress::Progress;
 use crate::report::stream::PageStream;
 use crate::report::{self, Report};
-use crate::rules::Severity;
+use crate::rules::{Rule, Severity};
 use crate::scenario::{self, Plan};
 use crate::screenshot::{Screenshots, When};
+use crate::settings::{self, Ledger, Level, Settings};
 use crate::visit::{SettleMode, VisitOptions, DEFAULT_USER_EXPR};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -90,6 +91,12 @@ pub enum Command {
         /// Expect a user push on every page, logged out too.
         #[arg(long)]
         expect_user_push: bool,
+        /// Set a rule's level: off, warning or error (repeatable; wins over --settings).
+        #[arg(long = "rule", value_name = "ID=LEVEL", value_parser = settings::parse_rule_flag)]
+        rules: Vec<(Rule, Level)>,
+        /// A settings file: `rules` and `accept` as in a scenario file.
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
         /// Options shared by the auditing commands.
         #[command(flatten)]
         common: Common,
@@ -312,6 +319,8 @@ async fn run(cli: Cli) -> u8 {
         Command::Check {
             urls,
             expect_user_push,
+            rules,
+            settings,
             common,
         } => {
             let expect = Expectations {
@@ -326,8 +335,12 @@ async fn run(cli: Cli) -> u8 {
                 session: Session::LoggedOut,
                 expect,
             };
-            match check_targets(&urls) {
-                Ok(pages) => execute(Work::Pages(pages, context), &common, quiet).await,
+            match check_targets(&urls)
+                .and_then(|pages| Ok((pages, check_settings(settings.as_deref(), rules)?)))
+            {
+                Ok((pages, settings)) => {
+                    execute(Work::Pages(pages, context, settings), &common, quiet).await
+                }
                 Err(e) => Err(e),
             }
         }
@@ -354,6 +367,16 @@ async fn run(cli: Cli) -> u8 {
             Ok(0)
         }
         Command::Validate { files } => load_plans(&files).map(|plans| {
+            let mut ledger = Ledger::new(chrono::Utc::now().date_naive());
+            for (_, scenario) in pipeline::runs_of(&plans) {
+                ledger.register(&scenario.settings);
+            }
+            for entry in ledger.report().expired {
+                eprintln!(
+                    "note: this accept entry has expired, its findings count again: {}",
+                    entry.one_line()
+                );
+            }
             for plan in &plans {
                 let steps: usize = plan
                     .scenarios
@@ -483,10 +506,24 @@ fn select_scenarios(mut plans: Vec<Plan>, names: &[String]) -> Result<Vec<Plan>,
 
 /// What to audit.
 enum Work {
-    /// Single pages (`check`), judged with one context.
-    Pages(Vec<url::Url>, PageContext),
+    /// Single pages (`check`), judged with one context and one set of settings.
+    Pages(Vec<url::Url>, PageContext, Settings),
     /// Scenario journeys (`run`, `demo`).
     Plans(Vec<Plan>),
+}
+
+/// The settings of `check`: the --settings file, then --rule levels over it.
+fn check_settings(
+    file: Option<&std::path::Path>,
+    rules: Vec<(Rule, Level)>,
+) -> Result<Settings, Fatal> {
+    let settings = match file {
+        Some(file) => {
+            scenario::load_settings(file).map_err(|e| Fatal::Usage(format!("--settings {e}")))?
+        }
+        None => Settings::default(),
+    };
+    Ok(settings.with_levels(rules))
 }
 
 /// Validates the URLs of `check` into targets.
@@ -522,6 +559,7 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         pages => pages,
     };
     let started_at = chrono::Utc::now();
+    let mut ledger = Ledger::new(started_at.date_naive());
     let clock = Instant::now();
     let browser = match &common.browser_ws {
         Some(ws) => Browser::connect(ws).await?,
@@ -533,15 +571,23 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         source,
     })?;
     let outcome = match work {
-        Work::Pages(pages, context) => {
+        Work::Pages(pages, context, settings) => {
             let progress = Progress::new(Some(pages.len()), quiet);
             let on_page = |result: &PageResult| {
                 progress.page(result);
                 stream.page(result);
             };
-            let outcome =
-                pipeline::check_pages(&browser, &pages, "logged-out", context, &options, &on_page)
-                    .await;
+            let outcome = pipeline::check_pages(
+                &browser,
+                &pages,
+                "logged-out",
+                context,
+                &settings,
+                &options,
+                &mut ledger,
+                &on_page,
+            )
+            .await;
             progress.finish();
             Outcome {
                 done: (outcome.done, Vec::new()),
@@ -554,7 +600,8 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
                 progress.page(result);
                 stream.page(result);
             };
-            let outcome = pipeline::run_plans(&browser, &plans, &options, &on_page).await;
+            let outcome =
+                pipeline::run_plans(&browser, &plans, &options, &mut ledger, &on_page).await;
             progress.finish();
             outcome
         }
@@ -567,7 +614,8 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         error => error,
     };
     let report = Report::new(&results, started_at, clock.elapsed().as_millis() as u64)
-        .with_scenarios(scenarios);
+        .with_scenarios(scenarios)
+        .with_settings(ledger.report());
     write_reports(&report, &targets, common, quiet)?;
     if let Some(error) = error {
         eprintln!(

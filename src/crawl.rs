@@ -7,6 +7,20 @@ use regex::Regex;
 use std::collections::{HashSet, VecDeque};
 use url::Url;
 
+/// What is wrong with a path glob, as the fix to make (`None`: it is fine).
+/// Crawl include/exclude and accept entries' `pages` share these globs.
+pub fn glob_problem(glob: &str) -> Option<&'static str> {
+    if !glob.starts_with('/') {
+        Some("must start with '/': globs match the URL path, e.g. \"/shop/**\"")
+    } else if glob.contains("***") {
+        Some("has three '*' in a row: use ** for any run of characters (also across '/'), * within one segment")
+    } else if glob.chars().any(char::is_whitespace) {
+        Some("contains white space, which a URL path never has: write a space as %20")
+    } else {
+        None
+    }
+}
+
 /// A path glob as a regex: `**` any run of characters (also `/` and none), `*`
 /// any run without `/`, `?` one character other than `/`.
 pub fn glob_regex(glob: &str) -> Regex {
@@ -197,6 +211,12 @@ mod tests {
         assert!(glob_regex("/p/*.html").is_match("/p/a.html"));
         assert!(!glob_regex("/p/*.html").is_match("/p/a/b.html"));
         assert!(glob_regex("/logout*").is_match("/logout-now"));
+        assert_eq!(glob_problem("/legacy/**"), None);
+        assert!(glob_problem("legacy/**")
+            .unwrap()
+            .contains("start with '/'"));
+        assert!(glob_problem("/a/***").unwrap().contains("three '*'"));
+        assert!(glob_problem("/a b").unwrap().contains("white space"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! What changed between two JSON reports: findings new, fixed and unchanged,
 //! matched by scenario, normalised URL, rule and attribute. This is what a
-//! nightly audit posts to a channel.
+//! nightly audit posts to a channel. A finding accepted before but not any more
+//! (its entry expired or was removed) counts as new.
 
+use crate::finding::Accepted;
 use crate::report::Report;
 use crate::rules::{Rule, Severity};
 use serde::Serialize;
@@ -24,6 +26,29 @@ pub struct Entry {
     pub severity: Severity,
     /// The message.
     pub message: String,
+    /// Accepted in the report it comes from (never fails the diff).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+    /// (in `new`) The finding was in the older report too, accepted there: it
+    /// is new in that it counts again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_longer_accepted: Option<Accepted>,
+}
+
+impl Entry {
+    /// Whether it fails the diff at `threshold`.
+    fn fails_at(&self, threshold: Severity) -> bool {
+        self.accepted.is_none() && self.severity >= threshold
+    }
+
+    /// How it is shown after the page, e.g. ` (no longer accepted: SHOP-9 (until 2025-01-31))`.
+    fn note(&self) -> String {
+        match (&self.no_longer_accepted, &self.accepted) {
+            (Some(was), _) => format!(" (no longer accepted: {was})"),
+            (None, Some(why)) => format!(" (accepted: {why})"),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// Findings new, fixed and unchanged between two reports.
@@ -64,6 +89,8 @@ fn entries(report: &Report) -> BTreeMap<Key, Vec<Entry>> {
                 attribute: f.attribute.clone(),
                 severity: f.severity,
                 message: f.message.clone(),
+                accepted: f.accepted.clone(),
+                no_longer_accepted: None,
             });
         }
     }
@@ -78,7 +105,14 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
         let before = old.remove(&key).unwrap_or_default();
         let kept = before.len().min(entries.len());
         let mut entries = entries.into_iter();
-        result.unchanged.extend(entries.by_ref().take(kept));
+        for (was, mut now) in before.iter().zip(entries.by_ref().take(kept)) {
+            if now.accepted.is_none() && was.accepted.is_some() {
+                now.no_longer_accepted = was.accepted.clone();
+                result.new.push(now);
+            } else {
+                result.unchanged.push(now);
+            }
+        }
         result.new.extend(entries);
         result.fixed.extend(before.into_iter().skip(kept));
     }
@@ -87,19 +121,34 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
 }
 
 impl Diff {
-    /// Whether a new finding is at or above `threshold` (`None`: never).
+    /// Whether a new finding, not accepted, is at or above `threshold` (`None`: never).
     pub fn fails_at(&self, threshold: Option<Severity>) -> bool {
-        threshold.is_some_and(|t| self.new.iter().any(|e| e.severity >= t))
+        threshold.is_some_and(|t| self.new.iter().any(|e| e.fails_at(t)))
+    }
+
+    /// `3 new (1 no longer accepted), 1 fixed, 2 unchanged`.
+    fn counts(&self) -> String {
+        let again = self
+            .new
+            .iter()
+            .filter(|e| e.no_longer_accepted.is_some())
+            .count();
+        let again = if again > 0 {
+            format!(" ({again} no longer accepted)")
+        } else {
+            String::new()
+        };
+        format!(
+            "{} new{again}, {} fixed, {} unchanged",
+            self.new.len(),
+            self.fixed.len(),
+            self.unchanged.len()
+        )
     }
 
     /// A plain-text summary and the new and fixed findings.
     pub fn table(&self) -> String {
-        let mut out = format!(
-            "{} new, {} fixed, {} unchanged\n",
-            self.new.len(),
-            self.fixed.len(),
-            self.unchanged.len()
-        );
+        let mut out = format!("{}\n", self.counts());
         for (title, list) in [("New", &self.new), ("Fixed", &self.fixed)] {
             if list.is_empty() {
                 continue;
@@ -113,8 +162,12 @@ impl Diff {
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "  {:<7} {}{attr}  {} [{}]",
-                    e.severity, e.rule, e.url, e.scenario
+                    "  {:<7} {}{attr}  {} [{}]{}",
+                    e.severity,
+                    e.rule,
+                    e.url,
+                    e.scenario,
+                    e.note()
                 );
             }
         }
@@ -123,13 +176,12 @@ impl Diff {
 
     /// A Markdown summary for a channel or a pull request.
     pub fn markdown(&self) -> String {
-        let icon = if self.new.is_empty() { "✅" } else { "❌" };
-        let mut out = format!(
-            "## {icon} insider-audit: {} new, {} fixed, {} unchanged\n",
-            self.new.len(),
-            self.fixed.len(),
-            self.unchanged.len()
-        );
+        let icon = if self.fails_at(Some(Severity::Warning)) {
+            "❌"
+        } else {
+            "✅"
+        };
+        let mut out = format!("## {icon} insider-audit: {}\n", self.counts());
         for (title, list) in [("New findings", &self.new), ("Fixed", &self.fixed)] {
             if list.is_empty() {
                 continue;
@@ -138,12 +190,13 @@ impl Diff {
             for e in list {
                 let _ = writeln!(
                     out,
-                    "| `{}` | {} | {} | {} | {} |",
+                    "| `{}` | {} | {} | {} | {}{} |",
                     e.rule,
                     e.severity,
                     e.attribute.as_deref().unwrap_or("-"),
                     crate::report::markdown::cell(&e.url),
-                    crate::report::markdown::cell(&e.scenario)
+                    crate::report::markdown::cell(&e.scenario),
+                    crate::report::markdown::cell(&e.note())
                 );
             }
         }

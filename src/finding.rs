@@ -45,6 +45,31 @@ pub struct Finding {
     /// app's route changes): that view's URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
+    /// Set when an `accept` entry of the settings covers it: still reported,
+    /// never counted for `--fail-on` or the page's verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+}
+
+/// Why a finding is accepted for now (an `accept` entry of the settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// The entry's reason, e.g. a ticket.
+    pub reason: String,
+    /// The last day (UTC, inclusive) the entry applies, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<chrono::NaiveDate>,
+}
+
+impl std::fmt::Display for Accepted {
+    /// `REASON (until 2027-01-31)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)?;
+        if let Some(until) = self.until {
+            write!(f, " (until {until})")?;
+        }
+        Ok(())
+    }
 }
 
 impl Finding {
@@ -57,6 +82,7 @@ impl Finding {
             message: message.into(),
             evidence: None,
             view: None,
+            accepted: None,
         }
     }
 
@@ -96,6 +122,11 @@ impl Finding {
             .map(|v| format!(" [view {v}]"))
             .unwrap_or_default();
         format!("{}{attr}: {}{at}{view}", self.rule, self.message)
+    }
+
+    /// Whether it counts for the verdict and `--fail-on` (it is not accepted).
+    pub fn counts(&self) -> bool {
+        self.accepted.is_none()
     }
 
     /// Overrides the severity.

@@ -29,4 +29,5 @@ pub mod scenario;
 pub mod screenshot;
 pub mod server;
 pub mod session;
+pub mod settings;
 pub mod visit;

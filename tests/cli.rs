@@ -66,7 +66,11 @@ async fn json_report_to_a_file_follows_schema_version_1() {
     assert!(report["duration_ms"].as_u64().unwrap() > 0);
     assert_eq!(
         report["summary"],
-        serde_json::json!({"pages": 1, "passed": 0, "failed": 1, "errors": 1, "warnings": 0})
+        serde_json::json!({"pages": 1, "passed": 0, "failed": 1, "errors": 1, "warnings": 0, "accepted": 0})
+    );
+    assert_eq!(
+        report["settings"],
+        serde_json::json!({"expired": [], "unused": []})
     );
     let page = &report["pages"][0];
     assert_eq!(page["url"], server.url("/attr-type.html"));
@@ -203,7 +207,17 @@ fn demo_prints_the_table_and_exits_1() {
         .stdout(predicate::str::contains("uuid-inconsistent"))
         .stdout(predicate::str::contains("optin-reactivated"))
         .stdout(predicate::str::contains("identity-after-logout"))
-        .stdout(predicate::str::contains("Logged out vs logged in"));
+        .stdout(predicate::str::contains("Logged out vs logged in"))
+        // scenarios/demo.json accepts one finding and has one expired entry.
+        .stdout(predicate::str::contains("; 1 accepted"))
+        .stdout(predicate::str::contains(
+            "accepted warning attr-unknown membership_type",
+        ))
+        .stdout(predicate::str::contains("DEMO-7: marketing sends"))
+        .stdout(predicate::str::contains("Expired accept entries"))
+        .stdout(predicate::str::contains(
+            "(until 2025-01-31) at scenarios/demo.json:",
+        ));
 }
 
 /// `check` names the right rule on each planted defect, in one run.
@@ -295,4 +309,55 @@ async fn screenshots_follow_the_flag_and_are_referenced() {
             .collect();
         assert_eq!(taken, expected, "--screenshots {flag}");
     }
+}
+
+/// `--rule` and `--settings` decide what counts, on the same findings.
+#[tokio::test(flavor = "multi_thread")]
+async fn rule_and_settings_flags_decide_what_counts() {
+    let server = common::fixture_server().await;
+    let url = server.url("/attr-type.html");
+    insider_audit().args(["check", "-q", &url]).assert().code(1);
+    insider_audit()
+        .args(["check", "-q", "--rule", "attr-type=warning", &url])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warning attr-type age"));
+    insider_audit()
+        .args(["check", "-q", "--rule", "attr-type=off", &url])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "1 pages: 1 passed, 0 failed; 0 errors, 0 warnings",
+        ))
+        .stdout(predicate::str::contains("attr-type age").not());
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("team.json");
+    std::fs::write(
+        &settings,
+        r#"{"accept": [{"rule": "attr-type", "attribute": "age", "pages": ["/attr-*.html"], "reason": "QA-1: ages as strings"},
+                      {"rule": "queue-missing", "reason": "QA-2", "until": "2025-01-31"}]}"#,
+    )
+    .unwrap();
+    let settings = settings.to_str().unwrap();
+    insider_audit()
+        .args(["check", "-q", "--settings", settings, &url])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 errors, 0 warnings; 1 accepted"))
+        .stdout(predicate::str::contains("accepted error attr-type age"))
+        .stdout(predicate::str::contains("QA-1: ages as strings"))
+        .stdout(predicate::str::contains("Expired accept entries"));
+    // --rule wins over --settings: raised to an error, still accepted.
+    insider_audit()
+        .args([
+            "check",
+            "-q",
+            "--settings",
+            settings,
+            "--rule",
+            "attr-type=error",
+            &url,
+        ])
+        .assert()
+        .code(0);
 }

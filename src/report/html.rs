@@ -1,11 +1,14 @@
 //! One self-contained HTML file (no external requests): the summary, a table of
-//! pages × rule groups that filters by scenario, rule and verdict, and per page
+//! pages × rule groups that filters by scenario, rule, verdict and accepted
+//! findings, and per page
 //! the pushes in order with their evidence, the final `InsiderQueue.user`, and a
 //! screenshot of a failing page. Built with maud, which escapes every string: what
 //! the audited page pushed is shown as text, never run.
 
 use super::{Format, PageReport, Report};
+use crate::finding::Finding;
 use crate::rules::{Group, Rule};
+use crate::settings::AcceptEntry;
 use base64::Engine as _;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::path::PathBuf;
@@ -32,29 +35,33 @@ details { border: 1px solid #ddd; border-radius: 6px; margin: .6em 0; padding: .
 summary { cursor: pointer; }
 .finding { margin: .3em 0; }
 .sev-error { color: #b3261e; font-weight: 600; } .sev-warning { color: #a05a00; font-weight: 600; }
+.finding.accepted, .finding.accepted span { color: #8a8a8a; } .finding.accepted .why { font-style: italic; }
 pre { background: #f6f8fa; padding: .5em; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
 code { background: #f6f8fa; padding: 0 .2em; }
 img.shot { max-width: 100%; border: 1px solid #ccc; }
 .hidden { display: none; }
 "#;
 
-/// Filters rows and page details by the three selects. Only reads the DOM.
+/// Filters rows and page details by the selects (the accepted one exists only
+/// when a finding is accepted). Only reads the DOM.
 const SCRIPT: &str = r#"
 (function () {
   var scenario = document.getElementById('f-scenario');
   var rule = document.getElementById('f-rule');
   var verdict = document.getElementById('f-verdict');
+  var accepted = document.getElementById('f-accepted');
   function apply() {
     var items = document.querySelectorAll('[data-scenario]');
     for (var i = 0; i < items.length; i++) {
       var el = items[i];
       var show = (!scenario.value || el.getAttribute('data-scenario') === scenario.value)
         && (!verdict.value || el.getAttribute('data-verdict') === verdict.value)
-        && (!rule.value || (' ' + el.getAttribute('data-rules') + ' ').indexOf(' ' + rule.value + ' ') >= 0);
+        && (!rule.value || (' ' + el.getAttribute('data-rules') + ' ').indexOf(' ' + rule.value + ' ') >= 0)
+        && (!accepted || !accepted.value || el.getAttribute('data-accepted') === accepted.value);
       el.classList.toggle('hidden', !show);
     }
   }
-  [scenario, rule, verdict].forEach(function (s) { s.addEventListener('change', apply); });
+  [scenario, rule, verdict, accepted].forEach(function (s) { if (s) s.addEventListener('change', apply); });
 })();
 "#;
 
@@ -62,6 +69,47 @@ fn rules_of(page: &PageReport) -> String {
     let mut ids = crate::finding::distinct_rules(&page.findings);
     ids.sort_unstable();
     ids.join(" ")
+}
+
+/// `yes`/`no`: whether the page has accepted findings, for the filter; `None`
+/// when no page of the report has any (no filter is shown).
+fn accepted_of(report: &Report, page: &PageReport) -> Option<&'static str> {
+    (report.summary.accepted > 0).then(|| {
+        if page.accepted().next().is_some() {
+            "yes"
+        } else {
+            "no"
+        }
+    })
+}
+
+fn finding(f: &Finding) -> Markup {
+    html! {
+        div class=(if f.counts() { "finding" } else { "finding accepted" }) {
+            @if !f.counts() { "accepted " }
+            span class={ "sev-" (f.severity) } { (f.severity) } " "
+            code { (f.rule) }
+            @if let Some(attr) = &f.attribute { " " code { (attr) } }
+            ": " (f.message)
+            @if let Some(e) = &f.evidence { " — " code { (e.script) ":" (e.line) } }
+            @if let Some(view) = &f.view { " (page view " code { (view) } ")" }
+            @if let Some(why) = &f.accepted { " — " span class="why" { (why.to_string()) } }
+        }
+    }
+}
+
+fn entry(e: &AcceptEntry) -> Markup {
+    html! {
+        li {
+            code { (e.rule) }
+            @if let Some(a) = &e.attribute { " " code { (a) } }
+            @for g in &e.pages { " " code { (g.as_str()) } }
+            @if let Some(s) = &e.scenario { " [" (s) "]" }
+            ": " (e.reason)
+            @if let Some(until) = e.until { " (until " (until.to_string()) ")" }
+            " — " code { (e.source) }
+        }
+    }
 }
 
 fn pretty(value: &serde_json::Value) -> String {
@@ -77,9 +125,9 @@ impl Html {
         ))
     }
 
-    fn page_details(&self, index: usize, page: &PageReport) -> Markup {
+    fn page_details(&self, index: usize, page: &PageReport, accepted: Option<&str>) -> Markup {
         html! {
-            details id={ "page-" (index) } data-scenario=(page.scenario) data-verdict=(page.verdict()) data-rules=(rules_of(page)) open[page.verdict() == "FAIL"] {
+            details id={ "page-" (index) } data-scenario=(page.scenario) data-verdict=(page.verdict()) data-rules=(rules_of(page)) data-accepted=[accepted] open[page.verdict() == "FAIL"] {
                 summary {
                     span class=(page.verdict()) { (page.verdict()) } " " code { (page.url) } " — " (page.scenario)
                     @if page.logged_in { " (logged in)" }
@@ -91,16 +139,8 @@ impl Html {
                 }
                 @if !page.findings.is_empty() {
                     h4 { "Findings" }
-                    @for f in &page.findings {
-                        div class="finding" {
-                            span class={ "sev-" (f.severity) } { (f.severity) } " "
-                            code { (f.rule) }
-                            @if let Some(attr) = &f.attribute { " " code { (attr) } }
-                            ": " (f.message)
-                            @if let Some(e) = &f.evidence { " — " code { (e.script) ":" (e.line) } }
-                            @if let Some(view) = &f.view { " (page view " code { (view) } ")" }
-                        }
-                    }
+                    @for f in page.counted() { (finding(f)) }
+                    @for f in page.accepted() { (finding(f)) }
                 }
                 @if !page.notes.is_empty() {
                     h4 { "Notes" }
@@ -166,22 +206,26 @@ impl Format for Html {
                         div class="card" { b { (s.failed) } "failed" }
                         div class="card" { b { (s.errors) } "errors" }
                         div class="card" { b { (s.warnings) } "warnings" }
+                        @if s.accepted > 0 { div class="card" { b { (s.accepted) } "accepted" } }
                     }
                     div class="filters" {
                         label { "Scenario " select id="f-scenario" { option value="" { "all" } @for sc in &scenarios { option value=(sc) { (sc) } } } }
                         label { "Rule " select id="f-rule" { option value="" { "all" } @for r in &fired { option value=(r.id()) { (r.id()) } } } }
                         label { "Verdict " select id="f-verdict" { option value="" { "all" } option value="FAIL" { "fail" } option value="warn" { "warn" } option value="pass" { "pass" } } }
+                        @if s.accepted > 0 {
+                            label { "Accepted findings " select id="f-accepted" { option value="" { "all pages" } option value="yes" { "pages with accepted findings" } option value="no" { "pages without" } } }
+                        }
                     }
                     table {
                         thead { tr { th { "page" } th { "scenario" } @for g in Group::ALL { th { (g.title()) } } th { "verdict" } } }
                         tbody {
                             @for (i, page) in report.pages.iter().enumerate() {
-                                tr data-scenario=(page.scenario) data-verdict=(page.verdict()) data-rules=(rules_of(page)) {
+                                tr data-scenario=(page.scenario) data-verdict=(page.verdict()) data-rules=(rules_of(page)) data-accepted=[accepted_of(report, page)] {
                                     td { a href={ "#page-" (i) } { (page.label()) } }
                                     td { (page.scenario) }
                                     @for g in Group::ALL {
                                         @let cell = page.cell(g);
-                                        td class=(if cell == "pass" { "pass" } else if cell == "n/a" { "na" } else { "fail" }) { (cell) }
+                                        td class=(if cell == "pass" { "pass" } else if cell == "n/a" { "na" } else if cell.starts_with("warn") { "warn" } else { "fail" }) { (cell) }
                                     }
                                     td class=(if page.verdict() == "pass" { "pass-v" } else { page.verdict() }) { (page.verdict()) }
                                 }
@@ -189,7 +233,17 @@ impl Format for Html {
                         }
                     }
                     h2 { "Pages" }
-                    @for (i, page) in report.pages.iter().enumerate() { (self.page_details(i, page)) }
+                    @for (i, page) in report.pages.iter().enumerate() { (self.page_details(i, page, accepted_of(report, page))) }
+                    @if !report.settings.expired.is_empty() {
+                        h2 { "Expired accept entries" }
+                        p { "Their findings count again: fix them, or renew the entry with a new date." }
+                        ul { @for e in &report.settings.expired { (entry(e)) } }
+                    }
+                    @if !report.settings.unused.is_empty() {
+                        h2 { "Unused accept entries" }
+                        p { "They matched no finding in this run: remove them." }
+                        ul { @for e in &report.settings.unused { (entry(e)) } }
+                    }
                     script { (PreEscaped(SCRIPT)) }
                 }
             }

@@ -1,5 +1,6 @@
 //! JUnit XML (quick-junit): a test suite per scenario, a test case per page, a
-//! failure for the page's error findings (each listed), warnings as system-out.
+//! failure for the page's error findings (each listed), warnings and accepted
+//! findings (which never fail a test case) as system-out.
 //! GitLab, Jenkins and GitHub test reporters read it.
 
 use super::{Format, PageReport, Report};
@@ -11,19 +12,21 @@ use std::time::Duration;
 pub struct Junit;
 
 fn finding_line(f: &crate::finding::Finding) -> String {
-    format!("{} {}", f.severity, f.one_line())
+    match &f.accepted {
+        Some(why) => format!("accepted {} {} — {why}", f.severity, f.one_line()),
+        None => format!("{} {}", f.severity, f.one_line()),
+    }
 }
 
 fn test_case(page: &PageReport) -> TestCase {
     let errors: Vec<_> = page
-        .findings
-        .iter()
+        .counted()
         .filter(|f| f.severity == Severity::Error)
         .collect();
     let warnings: Vec<_> = page
-        .findings
-        .iter()
+        .counted()
         .filter(|f| f.severity == Severity::Warning)
+        .chain(page.accepted())
         .collect();
     let status = if errors.is_empty() {
         TestCaseStatus::success()

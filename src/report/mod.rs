@@ -13,6 +13,7 @@ use crate::capture::{evidence_of, Event, ReadBack};
 use crate::checks::Session;
 use crate::finding::{Evidence, Finding};
 use crate::rules::{Group, Severity};
+use crate::settings::SettingsReport;
 use serde::{Deserialize, Serialize};
 
 /// The JSON report (schema_version 1 of interface.md).
@@ -33,6 +34,9 @@ pub struct Report {
     /// The step history of each scenario (`run` and `demo`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scenarios: Vec<ScenarioReport>,
+    /// Accept entries that expired or matched nothing in the run.
+    #[serde(default)]
+    pub settings: SettingsReport,
 }
 
 /// The steps one scenario ran.
@@ -58,14 +62,42 @@ pub struct Tool {
 pub struct Summary {
     /// Pages audited.
     pub pages: usize,
-    /// Pages without an error finding.
+    /// Pages without an error finding (accepted ones do not count).
     pub passed: usize,
-    /// Pages with at least one error finding.
+    /// Pages with at least one error finding (accepted ones do not count).
     pub failed: usize,
-    /// Error findings.
+    /// Error findings, not accepted.
     pub errors: usize,
-    /// Warning findings.
+    /// Warning findings, not accepted.
     pub warnings: usize,
+    /// Accepted findings, counted apart (whatever their severity).
+    #[serde(default)]
+    pub accepted: usize,
+}
+
+impl Summary {
+    /// The counts over `pages`.
+    pub fn of(pages: &[PageReport]) -> Self {
+        let mut summary = Summary {
+            pages: pages.len(),
+            ..Summary::default()
+        };
+        for page in pages {
+            let errors = page
+                .counted()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            summary.errors += errors;
+            summary.warnings += page.counted().count() - errors;
+            summary.accepted += page.accepted().count();
+            if errors > 0 {
+                summary.failed += 1;
+            } else {
+                summary.passed += 1;
+            }
+        }
+        summary
+    }
 }
 
 /// One push as recorded, for the report.
@@ -123,24 +155,6 @@ impl Report {
         duration_ms: u64,
     ) -> Self {
         let pages: Vec<PageReport> = results.iter().map(PageReport::from_result).collect();
-        let mut summary = Summary {
-            pages: pages.len(),
-            ..Summary::default()
-        };
-        for page in &pages {
-            let errors = page
-                .findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count();
-            summary.errors += errors;
-            summary.warnings += page.findings.len() - errors;
-            if errors > 0 {
-                summary.failed += 1;
-            } else {
-                summary.passed += 1;
-            }
-        }
         Report {
             schema_version: 1,
             tool: Tool {
@@ -149,10 +163,17 @@ impl Report {
             },
             started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             duration_ms,
-            summary,
+            summary: Summary::of(&pages),
             pages,
             scenarios: Vec::new(),
+            settings: SettingsReport::default(),
         }
+    }
+
+    /// Adds what the run's settings left unapplied (expired and unused entries).
+    pub fn with_settings(mut self, settings: SettingsReport) -> Self {
+        self.settings = settings;
+        self
     }
 
     /// Adds the step history of the scenarios that produced the pages.
@@ -172,12 +193,13 @@ impl Report {
         names
     }
 
-    /// Whether any finding is at or above `threshold` (`None`: never fail).
+    /// Whether a finding that counts (not accepted) is at or above `threshold`
+    /// (`None`: never fail).
     pub fn fails_at(&self, threshold: Option<Severity>) -> bool {
         threshold.is_some_and(|t| {
             self.pages
                 .iter()
-                .flat_map(|p| &p.findings)
+                .flat_map(PageReport::counted)
                 .any(|f| f.severity >= t)
         })
     }
@@ -234,6 +256,16 @@ impl PageReport {
 }
 
 impl PageReport {
+    /// The findings that count for the verdict and `--fail-on` (not accepted).
+    pub fn counted(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.counts())
+    }
+
+    /// The accepted findings.
+    pub fn accepted(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| !f.counts())
+    }
+
     /// Whether a group's rules could apply to the page at all (else `n/a`).
     fn applies(&self, group: Group) -> bool {
         if self.findings.iter().any(|f| f.rule.group() == Group::Page) {
@@ -252,15 +284,15 @@ impl PageReport {
         }
     }
 
-    /// A compliance-table cell: `pass`, `fail (n)` or `n/a`.
+    /// A compliance-table cell of rules.md: `pass`, `warn (n)` (warnings only),
+    /// `fail (n)` (at least one error) or `n/a`; accepted findings do not count.
     pub fn cell(&self, group: Group) -> String {
-        let n = self
-            .findings
-            .iter()
-            .filter(|f| f.rule.group() == group)
-            .count();
-        if n > 0 {
+        let found: Vec<&Finding> = self.counted().filter(|f| f.rule.group() == group).collect();
+        let n = found.len();
+        if found.iter().any(|f| f.severity == Severity::Error) {
             format!("fail ({n})")
+        } else if n > 0 {
+            format!("warn ({n})")
         } else if self.applies(group) {
             "pass".into()
         } else {
@@ -269,10 +301,11 @@ impl PageReport {
     }
 
     /// `FAIL` (an error finding), `warn` (warnings only) or `pass`.
+    /// Accepted findings do not count.
     pub fn verdict(&self) -> &'static str {
-        if self.findings.iter().any(|f| f.severity == Severity::Error) {
+        if self.counted().any(|f| f.severity == Severity::Error) {
             "FAIL"
-        } else if self.findings.is_empty() {
+        } else if self.counted().next().is_none() {
             "pass"
         } else {
             "warn"

@@ -28,9 +28,13 @@ impl Format for Table {
         let s = &report.summary;
         let mut out = format!("{table}\n");
         out.push_str(&format!(
-            "{} pages: {} passed, {} failed; {} errors, {} warnings\n",
+            "{} pages: {} passed, {} failed; {} errors, {} warnings",
             s.pages, s.passed, s.failed, s.errors, s.warnings
         ));
+        if s.accepted > 0 {
+            out.push_str(&format!("; {} accepted", s.accepted));
+        }
+        out.push('\n');
         out.push_str(&session_comparison(report));
         let failing: Vec<_> = report
             .pages
@@ -42,20 +46,54 @@ impl Format for Table {
         }
         for page in failing {
             out.push_str(&format!("{} [{}]\n", page.url, page.scenario));
-            for f in &page.findings {
+            for f in page.counted() {
                 out.push_str(&format!("  {:<7} {}\n", f.severity, f.one_line()));
+            }
+            for f in page.accepted() {
+                if let Some(accepted) = &f.accepted {
+                    out.push_str(&format!(
+                        "  accepted {} {} — {accepted}\n",
+                        f.severity,
+                        f.one_line()
+                    ));
+                }
             }
             for note in &page.notes {
                 out.push_str(&format!("  {:<7} {}\n", "note", note.message));
             }
         }
+        out.push_str(&settings(report));
         out.into_bytes()
     }
 }
 
-/// Rule ids of a page, in order, once each.
+/// The accept entries that expired or matched nothing, so stale ones get removed.
+pub(crate) fn settings(report: &Report) -> String {
+    let mut out = String::new();
+    for (title, entries) in [
+        (
+            "Expired accept entries (their findings count again)",
+            &report.settings.expired,
+        ),
+        (
+            "Unused accept entries (matched no finding in this run)",
+            &report.settings.unused,
+        ),
+    ] {
+        if entries.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n{title}:\n"));
+        for entry in entries {
+            out.push_str(&format!("  {}\n", entry.one_line()));
+        }
+    }
+    out
+}
+
+/// Rule ids of a page that count, in order, once each.
 fn rule_list(page: &PageReport) -> String {
-    let ids = distinct_rules(&page.findings);
+    let ids = distinct_rules(page.counted());
     if ids.is_empty() {
         "-".into()
     } else {

@@ -9,6 +9,7 @@ pub use locate::Seg;
 pub use starter::{schema, starter};
 
 use crate::expect::Expectations;
+use crate::settings::{self, RawAccept, RawRules, RawSettingsFile, Settings};
 use raw::{RawCrawl, RawFile, RawLogout, RawStep, RawWait};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -311,6 +312,8 @@ pub struct Scenario {
     pub crawl: Option<CrawlConfig>,
     /// What the pages must carry.
     pub expect: Expectations,
+    /// Rule levels and accepted findings (the file's merged with the scenario's).
+    pub settings: Settings,
 }
 
 /// A validated scenario file: ready to run.
@@ -339,6 +342,19 @@ impl Plan {
     }
 }
 
+/// The candidate nearest to `word`, if one is near enough to be what was meant.
+pub(crate) fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(score, _)| *score > 0.7)
+        .map(|(_, c)| c)
+}
+
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
@@ -348,6 +364,34 @@ pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
         message: format!("cannot read the file: {e}"),
     })?;
     parse(path, &text, &|name| std::env::var(name).ok())
+}
+
+/// Reads and validates a settings file (`check --settings`: only `rules` and `accept`).
+pub fn load_settings(path: &Path) -> Result<Settings, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the file: {e}"),
+    })?;
+    parse_settings(path, &text)
+}
+
+/// Validates settings `text` (named `file` in errors).
+pub fn parse_settings(file: &Path, text: &str) -> Result<Settings, ScenarioError> {
+    let raw: RawSettingsFile =
+        raw::from_str(text).map_err(|(line, column, message)| ScenarioError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message,
+        })?;
+    let validator = Validator {
+        file,
+        text,
+        env: &|_| None,
+    };
+    validator.settings(&raw.rules, &raw.accept, &[])
 }
 
 /// Validates scenario `text` (named `file` in errors), reading `${env:NAME}`
@@ -415,6 +459,7 @@ impl Validator<'_> {
                 "no scenarios: add at least one, e.g. { \"name\": \"logged-out\" }",
             ));
         }
+        let file_settings = self.settings(&raw.rules, &raw.accept, &[])?;
         let mut scenarios: Vec<Scenario> = Vec::new();
         for (i, s) in raw.scenarios.into_iter().enumerate() {
             let path = index(&[Seg::Key("scenarios".into())], i);
@@ -446,13 +491,34 @@ impl Validator<'_> {
                     }
                 }
             }
+            let own = self.settings(&s.rules, &s.accept, &path)?;
+            if let Some((j, entry)) = own
+                .accept
+                .iter()
+                .enumerate()
+                .find(|(_, e)| e.scenario.as_ref().is_some_and(|n| *n != s.name))
+            {
+                return Err(self.error(&key(&index(&key(&path, "accept"), j), "scenario"), format!("this entry is in scenario {:?} but names scenario {:?}, so it would never apply: leave \"scenario\" out, or move the entry to the top-level accept", s.name, entry.scenario.as_deref().unwrap_or_default())));
+            }
             scenarios.push(Scenario {
                 name: s.name,
                 login,
                 steps,
                 crawl,
                 expect: s.expect.unwrap_or_default(),
+                settings: file_settings.merged(own),
             });
+        }
+        for (j, entry) in file_settings.accept.iter().enumerate() {
+            let Some(name) = &entry.scenario else {
+                continue;
+            };
+            if !scenarios.iter().any(|s| s.name == *name) {
+                let hint = nearest(name, scenarios.iter().map(|s| s.name.as_str()))
+                    .map(|n| format!("did you mean {n:?}? "))
+                    .unwrap_or_default();
+                return Err(self.error(&[Seg::Key("accept".into()), Seg::Index(j), Seg::Key("scenario".into())], format!("accept entry names scenario {name:?}, which is not in this file: {hint}scenarios: {}", scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "))));
+            }
         }
         Ok(Plan {
             file: self.file.to_path_buf(),
@@ -461,6 +527,32 @@ impl Validator<'_> {
                 .unwrap_or_else(|| base_url.host_str().unwrap_or("site").to_string()),
             base_url,
             scenarios,
+        })
+    }
+
+    /// Validates `rules` and `accept` of the object at `path`.
+    fn settings(
+        &self,
+        rules: &Option<RawRules>,
+        accept: &Option<Vec<RawAccept>>,
+        path: &[Seg],
+    ) -> Result<Settings, ScenarioError> {
+        let invalid = |e: settings::Invalid| self.error(&e.path, e.message);
+        let source = |at: &[Seg]| {
+            let (line, column) = locate::position(self.text, at);
+            format!("{}:{line}:{column}", self.file.display())
+        };
+        Ok(Settings {
+            levels: match rules {
+                Some(rules) => settings::levels(rules, &key(path, "rules")).map_err(invalid)?,
+                None => Default::default(),
+            },
+            accept: match accept {
+                Some(accept) => {
+                    settings::accept(accept, &key(path, "accept"), &source).map_err(invalid)?
+                }
+                None => Vec::new(),
+            },
         })
     }
 
@@ -485,8 +577,11 @@ impl Validator<'_> {
          -> Result<Option<Vec<String>>, ScenarioError> {
             if let Some(list) = list {
                 for (i, g) in list.iter().enumerate() {
-                    if !g.starts_with('/') {
-                        return Err(self.error(&index(&key(path, name), i), format!("{name} glob {g:?} must start with '/': globs match the URL path, e.g. \"/shop/**\"")));
+                    if let Some(fix) = crate::crawl::glob_problem(g) {
+                        return Err(self.error(
+                            &index(&key(path, name), i),
+                            format!("{name} glob {g:?} {fix}"),
+                        ));
                     }
                 }
             }

@@ -2,6 +2,7 @@
 //! parse errors turned into messages that say where and how to fix.
 
 use crate::expect::Expectations;
+use crate::settings::{RawAccept, RawRules};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -20,6 +21,10 @@ pub(super) struct RawFile {
     pub base_url: String,
     pub crawl: Option<RawCrawl>,
     pub scenarios: Vec<RawScenario>,
+    /// Rule levels for every scenario.
+    pub rules: Option<RawRules>,
+    /// Accepted findings for every scenario.
+    pub accept: Option<Vec<RawAccept>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,6 +40,10 @@ pub(super) struct RawScenario {
     pub steps: Vec<RawStep>,
     pub crawl: Option<RawCrawl>,
     pub expect: Option<Expectations>,
+    /// Rule levels replacing the file's, per rule.
+    pub rules: Option<RawRules>,
+    /// Accepted findings added to the file's.
+    pub accept: Option<Vec<RawAccept>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,10 +203,12 @@ impl RawStep {
     }
 }
 
-/// Parses the file; an error is (line, column, message).
-pub(super) fn from_str(text: &str) -> Result<RawFile, (usize, usize, String)> {
+/// Parses a file (a scenario file, a settings file); an error is (line, column, message).
+pub(super) fn from_str<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, (usize, usize, String)> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let file = serde_path_to_error::deserialize::<_, RawFile>(&mut de).map_err(|error| {
+    let file = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|error| {
         let path = error.path().to_string();
         describe(error.into_inner(), &path)
     })?;
@@ -232,12 +243,8 @@ fn data_message(bare: &str, at: &str) -> String {
     if let Some(rest) = bare.strip_prefix("unknown field `") {
         let (unknown, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-        let nearest = valid
-            .iter()
-            .map(|v| (strsim::jaro_winkler(unknown, v), *v))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .filter(|(score, _)| *score > 0.7)
-            .map(|(_, v)| format!("did you mean \"{v}\"? "))
+        let nearest = super::nearest(unknown, valid.iter().copied())
+            .map(|v| format!("did you mean \"{v}\"? "))
             .unwrap_or_default();
         return format!(
             "unknown key \"{unknown}\"{at}: {nearest}valid keys here: {}",

@@ -1,6 +1,7 @@
 //! `insider-audit init` (a commented starter scenario file for a site) and
 //! `insider-audit schema` (a JSON Schema of the format, for editors).
 
+use crate::rules::Rule;
 use serde_json::{json, Value};
 use url::Url;
 
@@ -21,6 +22,20 @@ pub fn starter(base_url: &Url) -> String {
             "max_depth": 3,
             "sitemap": false
         },
+        "rules": {
+            "//": "Rule levels for every scenario: \"off\", \"warning\" or \"error\" (page-unreachable stays an error). A scenario's own rules replace these per rule. Settings never change what is found, only how it counts.",
+            "attr-unknown": "warning"
+        },
+        "accept": [
+            {
+                "//": "An example: findings accepted for now stay in every report, marked with the reason, and never fail the run. pages (path globs) and scenario narrow it; after until (UTC, inclusive) it no longer applies and the report lists it as expired; an entry that matched nothing is listed as unused. Adapt or delete it.",
+                "rule": "attr-format",
+                "attribute": "phone_number",
+                "pages": ["/legacy/**"],
+                "reason": "SHOP-812: the old checkout formats numbers nationally",
+                "until": "2027-01-31"
+            }
+        ],
         "scenarios": [
             { "//": "An anonymous visitor: every page must create window.InsiderQueue.", "name": "logged-out" },
             {
@@ -87,6 +102,44 @@ fn step_schema() -> Value {
     )
 }
 
+/// `rules`: a level per rule id; page-unreachable only `error`.
+fn rules_schema() -> Value {
+    let mut properties = serde_json::Map::new();
+    properties.insert("//".into(), comment());
+    for rule in Rule::ALL {
+        let level = if *rule == Rule::PageUnreachable {
+            json!({ "const": "error", "description": "An unaudited page is always an error." })
+        } else {
+            json!({ "enum": ["off", "warning", "error"] })
+        };
+        properties.insert(rule.id().into(), level);
+    }
+    json!({
+        "type": "object",
+        "description": "Rule levels: off drops a rule's findings, warning or error sets their severity (applied after expect).",
+        "additionalProperties": false,
+        "properties": properties
+    })
+}
+
+/// `accept`: findings accepted for now.
+fn accept_schema() -> Value {
+    let ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+    json!({
+        "type": "array",
+        "description": "Findings accepted for now: still reported with the reason, never counted for --fail-on.",
+        "items": strict(json!({
+            "//": comment(),
+            "rule": { "enum": ids },
+            "attribute": { "type": "string", "minLength": 1 },
+            "pages": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^/" }, "description": "Path globs; ** spans slashes." },
+            "scenario": { "type": "string", "minLength": 1 },
+            "reason": { "type": "string", "pattern": "\\S", "description": "Why, e.g. a ticket." },
+            "until": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "Last day it applies (UTC, inclusive)." }
+        }), &["rule", "reason"])
+    })
+}
+
 fn crawl_schema() -> Value {
     let globs = json!({ "type": "array", "items": { "type": "string", "pattern": "^/" } });
     strict(
@@ -123,6 +176,8 @@ pub fn schema() -> Value {
             "site": string(),
             "base_url": { "type": "string", "format": "uri", "pattern": "^https?://" },
             "crawl": crawl_schema(),
+            "rules": rules_schema(),
+            "accept": accept_schema(),
             "scenarios": {
                 "type": "array",
                 "minItems": 1,
@@ -131,7 +186,9 @@ pub fn schema() -> Value {
                     "name": string(),
                     "login": steps, "steps": steps,
                     "crawl": { "oneOf": [{ "const": false }, { "const": true }, crawl_schema()] },
-                    "expect": expect
+                    "expect": expect,
+                    "rules": rules_schema(),
+                    "accept": accept_schema()
                 }), &["name"])
             }
         }),
@@ -153,6 +210,11 @@ mod tests {
         let env = |name: &str| Some(format!("value-of-{name}"));
         let plan = crate::scenario::parse(Path::new("starter.json"), &text, &env).unwrap();
         assert_eq!(plan.scenarios.len(), 2);
+        assert_eq!(
+            plan.scenarios[1].settings.accept.len(),
+            1,
+            "a commented accept example"
+        );
         assert_eq!(plan.base_url.as_str(), "https://shop.example/");
     }
 
@@ -172,5 +234,35 @@ mod tests {
         accepted.extend(["value", "selector", "secret", "timeout_ms", "//"]);
         accepted.sort_unstable();
         assert_eq!(keys, accepted);
+    }
+
+    #[test]
+    fn the_schema_knows_rules_and_accept_everywhere() {
+        let schema = schema();
+        let scenario = &schema["properties"]["scenarios"]["items"]["properties"];
+        for place in [&schema["properties"], scenario] {
+            let rules = place["rules"]["properties"].as_object().unwrap();
+            assert_eq!(rules.len(), Rule::ALL.len() + 1, "every rule id and \"//\"");
+            assert_eq!(rules["page-unreachable"]["const"], "error");
+            let mut keys: Vec<&str> = place["accept"]["items"]["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys.sort_unstable();
+            assert_eq!(
+                keys,
+                [
+                    "//",
+                    "attribute",
+                    "pages",
+                    "reason",
+                    "rule",
+                    "scenario",
+                    "until"
+                ]
+            );
+        }
     }
 }

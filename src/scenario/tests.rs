@@ -156,3 +156,180 @@ fn a_step_does_one_thing() {
         e.message
     );
 }
+
+/// A file with `rules` and `accept` at the top level and in a scenario.
+fn with_settings(top: &str, scenario: &str) -> String {
+    format!(
+        "{{\"base_url\": \"http://x/\",\n{top}\n\"scenarios\": [{{\"name\": \"logged-out\"}},\n {{\"name\": \"logged-in\", {scenario}\n \"crawl\": false}}]}}"
+    )
+}
+
+#[test]
+fn rules_and_accept_merge_into_each_scenario() {
+    let plan = parse_text(&with_settings(
+        r#""rules": {"//": "levels", "attr-unknown": "off", "init-missing": "error"},
+           "accept": [{"rule": "attr-format", "attribute": "phone_number", "pages": ["/legacy/**"], "reason": "SHOP-812", "until": "2027-01-31"}],"#,
+        r#""rules": {"attr-unknown": "warning"}, "accept": [{"rule": "gdpr-missing", "reason": "GDPR-3"}],"#,
+    ))
+    .unwrap();
+    use crate::rules::Rule;
+    use crate::settings::Level;
+    let out = &plan.scenarios[0].settings;
+    assert_eq!(out.levels[&Rule::AttrUnknown], Level::Off);
+    assert_eq!(out.accept.len(), 1);
+    assert_eq!(out.accept[0].source, "shop.json:3:23");
+    let inside = &plan.scenarios[1].settings;
+    assert_eq!(inside.levels[&Rule::AttrUnknown], Level::Warning);
+    assert_eq!(inside.levels[&Rule::InitMissing], Level::Error);
+    let reasons: Vec<&str> = inside.accept.iter().map(|e| e.reason.as_str()).collect();
+    assert_eq!(reasons, ["SHOP-812", "GDPR-3"]);
+}
+
+/// The error of a file whose top level carries `top`.
+fn settings_error(top: &str) -> ScenarioError {
+    error_of(&with_settings(top, ""))
+}
+
+#[test]
+fn an_unknown_rule_id_names_the_nearest() {
+    let e = settings_error(r#""rules": {"atr-unknown": "off"},"#);
+    assert_eq!((e.line, e.column), (2, 26));
+    assert!(
+        e.message.contains("unknown rule id \"atr-unknown\""),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("did you mean \"attr-unknown\"?"),
+        "{}",
+        e.message
+    );
+    let e = settings_error(r#""accept": [{"rule": "phone-invalidd", "reason": "r"}],"#);
+    assert_eq!((e.line, e.column), (2, 21));
+    assert!(
+        e.message.contains("did you mean \"phone-invalid\"?"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_bad_severity_is_refused() {
+    let e = settings_error(r#""rules": {"attr-unknown": "warn"},"#);
+    assert_eq!((e.line, e.column), (2, 27));
+    assert!(
+        e.message
+            .contains("\"warn\" is not a level for attr-unknown")
+            && e.message.contains("did you mean \"warning\"?"),
+        "{}",
+        e.message
+    );
+    let e = settings_error(r#""rules": {"attr-unknown": false},"#);
+    assert!(e.message.contains("must be a string"), "{}", e.message);
+}
+
+#[test]
+fn page_unreachable_cannot_be_lowered() {
+    for level in ["off", "warning"] {
+        let e = settings_error(&format!(r#""rules": {{"page-unreachable": "{level}"}},"#));
+        assert_eq!(e.line, 2);
+        assert!(
+            e.message.contains("page-unreachable cannot be set"),
+            "{}",
+            e.message
+        );
+    }
+    assert!(parse_text(&with_settings(
+        r#""rules": {"page-unreachable": "error"},"#,
+        ""
+    ))
+    .is_ok());
+    // Also not in a scenario.
+    let e = error_of(&with_settings(
+        "",
+        r#""rules": {"page-unreachable": "off"},"#,
+    ));
+    assert_eq!(e.line, 4);
+}
+
+#[test]
+fn a_malformed_glob_or_date_is_refused() {
+    let e = settings_error(
+        r#""accept": [{"rule": "attr-format", "pages": ["/ok/**", "legacy/**"], "reason": "r"}],"#,
+    );
+    assert_eq!((e.line, e.column), (2, 56));
+    assert!(
+        e.message
+            .contains("pages glob \"legacy/**\" must start with '/'"),
+        "{}",
+        e.message
+    );
+    let e = settings_error(r#""accept": [{"rule": "attr-format", "pages": [], "reason": "r"}],"#);
+    assert!(e.message.contains("pages is empty"), "{}", e.message);
+    let e = settings_error(
+        r#""accept": [{"rule": "attr-format", "reason": "r", "until": "31/01/2027"}],"#,
+    );
+    assert_eq!((e.line, e.column), (2, 60));
+    assert!(
+        e.message
+            .contains("until \"31/01/2027\" is not a date: write YYYY-MM-DD"),
+        "{}",
+        e.message
+    );
+    let e = settings_error(
+        r#""accept": [{"rule": "attr-format", "reason": "r", "until": "2027-02-30"}],"#,
+    );
+    assert!(e.message.contains("is not a date"), "{}", e.message);
+}
+
+#[test]
+fn an_accept_entry_needs_a_rule_and_a_reason() {
+    let e = settings_error(r#""accept": [{"rule": "attr-format"}],"#);
+    assert_eq!((e.line, e.column), (2, 12));
+    assert!(e.message.contains("needs a \"reason\""), "{}", e.message);
+    let e = settings_error(r#""accept": [{"rule": "attr-format", "reason": "  "}],"#);
+    assert!(e.message.contains("needs a \"reason\""), "{}", e.message);
+    let e = settings_error(r#""accept": [{"reason": "r"}],"#);
+    assert!(e.message.contains("needs \"rule\""), "{}", e.message);
+    let e = settings_error(r#""accept": [{"rule": "attr-format", "reason": "r", "page": ["/"]}],"#);
+    assert!(
+        e.message.contains("did you mean \"pages\"?"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn an_accept_entry_names_a_scenario_of_the_file() {
+    let e = settings_error(
+        r#""accept": [{"rule": "attr-format", "reason": "r", "scenario": "logged-on"}],"#,
+    );
+    assert_eq!((e.line, e.column), (2, 63));
+    assert!(
+        e.message.contains("did you mean \"logged-in\"?"),
+        "{}",
+        e.message
+    );
+    let e = error_of(&with_settings(
+        "",
+        r#""accept": [{"rule": "attr-format", "reason": "r", "scenario": "logged-out"}],"#,
+    ));
+    assert!(e.message.contains("would never apply"), "{}", e.message);
+}
+
+#[test]
+fn a_settings_file_has_only_rules_and_accept() {
+    let s = parse_settings(
+        Path::new("settings.json"),
+        r#"{"//": "team decisions", "rules": {"attr-unknown": "off"}, "accept": []}"#,
+    )
+    .unwrap();
+    assert_eq!(s.levels.len(), 1);
+    let e = parse_settings(Path::new("settings.json"), r#"{"rule": {}}"#).unwrap_err();
+    assert!(e.to_string().starts_with("settings.json:1:"), "{e}");
+    assert!(
+        e.message.contains("did you mean \"rules\"?"),
+        "{}",
+        e.message
+    );
+}

@@ -75,9 +75,17 @@ pub async fn audit_fixtures(
     )
     .await
     .expect("browser launches");
-    let results =
-        insider_audit::pipeline::check_pages(&browser, &pages, "test", context, &options, &|_| {})
-            .await;
+    let results = insider_audit::pipeline::check_pages(
+        &browser,
+        &pages,
+        "test",
+        context,
+        &insider_audit::settings::Settings::default(),
+        &options,
+        &mut insider_audit::settings::Ledger::new(chrono::Utc::now().date_naive()),
+        &|_| {},
+    )
+    .await;
     browser.close().await;
     if let Some(error) = results.error {
         panic!("the audit failed: {error}");
