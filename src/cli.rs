@@ -1,15 +1,14 @@
 //! The command line: parse, validate into a ready-to-run plan, run, and map the
 //! outcome to an exit code of interface.md.
 
-use crate::audit::{AuditOptions, Outcome, PageResult};
-use crate::browser::{self, Browser};
+use crate::audit::{AuditOptions, PageResult};
 use crate::checks::{PageContext, Session};
 use crate::error::Fatal;
 use crate::expect::{Expectations, UserPushExpectation};
 
-use crate::pipeline;
+use crate::journal::{self, Journal, Replays};
+use crate::pipeline::{self, BrowserSource, RunOutcome, Sinks};
 use crate::progress::Progress;
-use crate::report::stream::PageStream;
 use crate::report::{self, Report};
 use crate::rules::{Rule, Severity};
 use crate::scenario::{self, Plan};
@@ -211,6 +210,10 @@ pub struct Common {
     /// and screenshots.
     #[arg(long, default_value = "reports", value_name = "DIR")]
     pub out_dir: PathBuf,
+    /// Continue an interrupted run from DIR/pages.jsonl: pages it already
+    /// audited are not audited again; the journal and reports go to DIR.
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
     /// (run, demo) Only the scenarios with this name; repeatable.
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
@@ -561,60 +564,82 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
     let started_at = chrono::Utc::now();
     let mut ledger = Ledger::new(started_at.date_naive());
     let clock = Instant::now();
-    let browser = match &common.browser_ws {
-        Some(ws) => Browser::connect(ws).await?,
-        None => Browser::launch(&browser::locate(common.browser.as_deref())?).await?,
+    let source =
+        BrowserSource::from_flags(common.browser_ws.as_deref(), common.browser.as_deref())?;
+    // Every judged page goes to disk at once, so a crash or Ctrl-C loses nothing;
+    // --resume goes on with the journal of the run it continues.
+    let out_dir = common.resume.as_ref().unwrap_or(&common.out_dir);
+    let replays = match &common.resume {
+        Some(dir) => Replays::from_records(
+            journal::read(&dir.join(journal::FILE_NAME))
+                .map_err(|e| Fatal::Usage(format!("--resume {}: {e}", dir.display())))?,
+        ),
+        None => Replays::default(),
     };
-    // Every judged page goes to disk at once, so a crash or Ctrl-C loses nothing.
-    let stream = PageStream::create(&common.out_dir).map_err(|source| Fatal::Write {
-        path: common.out_dir.join(report::stream::FILE_NAME),
+    let opened = match &common.resume {
+        Some(_) => Journal::append(out_dir),
+        None => Journal::create(out_dir),
+    };
+    let journal = opened.map_err(|source| Fatal::Write {
+        path: out_dir.join(journal::FILE_NAME),
         source,
     })?;
+    if !quiet && replays.pages() > 0 {
+        eprintln!(
+            "resuming: {} pages already audited in {}",
+            replays.pages(),
+            journal.path().display()
+        );
+    }
     let outcome = match work {
         Work::Pages(pages, context, settings) => {
             let progress = Progress::new(Some(pages.len()), quiet);
-            let on_page = |result: &PageResult| {
-                progress.page(result);
-                stream.page(result);
+            let sinks = Sinks {
+                journal: Some(&journal),
+                on_page: &|result: &PageResult| progress.page(result),
             };
+            let plan = pipeline::page_list_plan(&pages, "logged-out", &context, &settings)
+                .ok_or_else(|| Fatal::Usage("check needs at least one URL".into()))?;
             let outcome = pipeline::check_pages(
-                &browser,
-                &pages,
-                "logged-out",
-                context,
-                &settings,
+                &source,
+                &plan,
+                &context,
                 &options,
                 &mut ledger,
-                &on_page,
+                replays,
+                sinks,
             )
             .await;
             progress.finish();
-            Outcome {
-                done: (outcome.done, Vec::new()),
-                error: outcome.error,
-            }
+            outcome
         }
         Work::Plans(plans) => {
             let progress = Progress::new(None, quiet);
-            let on_page = |result: &PageResult| {
-                progress.page(result);
-                stream.page(result);
+            let sinks = Sinks {
+                journal: Some(&journal),
+                on_page: &|result: &PageResult| progress.page(result),
             };
             let outcome =
-                pipeline::run_plans(&browser, &plans, &options, &mut ledger, &on_page).await;
+                pipeline::run_plans(&source, &plans, &options, &mut ledger, replays, sinks).await;
             progress.finish();
             outcome
         }
     };
-    browser.close().await;
-    let (results, scenarios) = outcome.done;
+    let RunOutcome {
+        pages: results,
+        scenarios,
+        skipped,
+        notes,
+        error,
+    } = outcome;
     // What was audited before a failure is still reported; the failure decides the exit code.
-    let error = match outcome.error {
+    let error = match error {
         Some(error) if results.is_empty() => return Err(error),
         error => error,
     };
     let report = Report::new(&results, started_at, clock.elapsed().as_millis() as u64)
         .with_scenarios(scenarios)
+        .with_run_facts(skipped, notes)
         .with_settings(ledger.report());
     write_reports(&report, &targets, common, quiet)?;
     if let Some(error) = error {

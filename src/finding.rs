@@ -143,6 +143,8 @@ pub enum NoteKind {
     /// The page made part of the queue unobservable (froze it, redefined a
     /// property): what happened after it could not be recorded.
     Unobservable,
+    /// The browser died and was relaunched; the run went on (a run note).
+    BrowserRestart,
     /// The page was still busy at `--max-settle`: judged on what it did until then.
     StillBusy,
     /// The page tests the queue's existence with `in` or `hasOwnProperty`,

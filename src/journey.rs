@@ -4,11 +4,14 @@
 
 use crate::audit::{Outcome, PageResult, Target};
 use crate::browser::Browser;
+use crate::capture::PageCapture;
 use crate::checks::{self, PageContext, Session};
 use crate::crawl::Frontier;
 use crate::crawl::Scope;
 use crate::error::Fatal;
 use crate::finding::Finding;
+use crate::journal::{Replay, ReplayedPage};
+use crate::report::Skipped;
 use crate::rules::Rule;
 use crate::scenario::{Action, Block, Logout, Plan, Scenario, Step, WaitFor};
 use crate::screenshot::{Screenshots, When};
@@ -18,7 +21,7 @@ use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -74,23 +77,47 @@ pub struct ScenarioRun {
     pub steps: Vec<StepRecord>,
     /// Every audited page, in order.
     pub pages: Vec<PageResult>,
+    /// Crawled URLs that were not audited, in order.
+    pub skipped: Vec<Skipped>,
+    /// URLs being audited when the run stopped early (the browser died).
+    pub in_flight: Vec<String>,
 }
 
-/// Runs `scenario` of `plan` in a fresh browser context. `on_page` sees each
-/// page as soon as it is judged.
+impl ScenarioRun {
+    /// A scenario that has done nothing yet.
+    pub fn empty(name: &str) -> Self {
+        ScenarioRun {
+            name: name.to_string(),
+            steps: Vec::new(),
+            pages: Vec::new(),
+            skipped: Vec::new(),
+            in_flight: Vec::new(),
+        }
+    }
+}
+
+/// What a journey reports as it goes (to the journal and the progress bar).
+pub enum JourneyEvent<'e> {
+    /// A page was judged (page and session rules).
+    Page(&'e PageResult),
+    /// A crawled URL was skipped.
+    Skipped(&'e Skipped),
+}
+
+/// Runs `scenario` of `plan` in a fresh browser context. `on_event` sees each
+/// page as soon as it is judged. Pages and skips in `replay` (a resumed run, a
+/// relaunched browser) are not audited again: the journey walks its steps to
+/// them and takes them as they were judged.
 pub async fn run_scenario(
     browser: &Browser,
     plan: &Plan,
     scenario: &Scenario,
     options: &JourneyOptions,
     page_list: Option<&PageList>,
-    on_page: &mut (dyn FnMut(&PageResult) + Send),
+    replay: Replay,
+    on_event: &mut (dyn FnMut(JourneyEvent) + Send),
 ) -> Outcome<ScenarioRun> {
-    let empty = || ScenarioRun {
-        name: scenario.name.clone(),
-        steps: Vec::new(),
-        pages: Vec::new(),
-    };
+    let empty = || ScenarioRun::empty(&scenario.name);
     // The journey's own tab holds one permit of the run's budget.
     let permit = options
         .tabs
@@ -128,15 +155,12 @@ pub async fn run_scenario(
         page_list,
         session: page_list.map_or(Session::LoggedOut, |p| p.session),
         judge: SessionJudge::new(),
-        run: ScenarioRun {
-            name: scenario.name.clone(),
-            steps: Vec::new(),
-            pages: Vec::new(),
-        },
+        run: empty(),
+        replay,
         boundary_pending: false,
         consents: Vec::new(),
         audited: HashSet::new(),
-        on_page,
+        on_event,
     };
     let outcome = journey.run().await;
     if let Some(tab) = journey.tab.take() {
@@ -179,7 +203,8 @@ struct Journey<'a> {
     boundary_pending: bool,
     consents: Vec<Mark>,
     audited: HashSet<String>,
-    on_page: &'a mut (dyn FnMut(&PageResult) + Send),
+    replay: Replay,
+    on_event: &'a mut (dyn FnMut(JourneyEvent) + Send),
 }
 
 impl Journey<'_> {
@@ -225,12 +250,19 @@ impl Journey<'_> {
             }
             self.step(step).await?;
         }
+        self.session = Session::LoggedIn;
+        if let Some(page) = self.replayed_here().await {
+            if page.capture.logged_in_from_seq.is_none() {
+                self.boundary_pending = true;
+            }
+            self.replayed(page);
+            return Ok(());
+        }
         let visit = self.tab().audit_current(&self.options.visit).await;
         let from_seq = match (&mark, &visit.doc) {
             (Some(mark), Some(doc)) if mark.doc == *doc => Some(mark.seq + 1),
             _ => None,
         };
-        self.session = Session::LoggedIn;
         if from_seq.is_none() {
             self.boundary_pending = true;
         }
@@ -278,9 +310,7 @@ impl Journey<'_> {
             }
             Action::Visit(target) => {
                 let url = self.resolve(target);
-                let visit = self.tab().visit(&url, &options, None).await;
-                self.audit(visit, None).await?;
-                Ok(())
+                self.visit_and_audit(&url, &options).await?
             }
             Action::Fill { selector, value } => {
                 self.guard_credentials(step).await?;
@@ -392,9 +422,7 @@ impl Journey<'_> {
                 match how {
                     Logout::Visit(target) => {
                         let url = self.resolve(target);
-                        let visit = self.tab().visit(&url, &options, None).await;
-                        self.audit(visit, None).await?;
-                        Ok(())
+                        self.visit_and_audit(&url, &options).await?
                     }
                     Logout::Click(selector) => match self
                         .act(
@@ -406,8 +434,12 @@ impl Journey<'_> {
                         .await
                     {
                         Ok(()) => {
-                            let visit = self.tab().audit_current(&options).await;
-                            self.audit(visit, None).await?;
+                            if let Some(page) = self.replayed_here().await {
+                                self.replayed(page);
+                            } else {
+                                let visit = self.tab().audit_current(&options).await;
+                                self.audit(visit, None).await?;
+                            }
                             Ok(())
                         }
                         Err(e) => Err(e),
@@ -423,6 +455,45 @@ impl Journey<'_> {
                 Err(Stop::Step)
             }
         }
+    }
+
+    /// A `visit` step: audits `url`, or, when an earlier run already did, walks
+    /// there without auditing and takes the page as it was judged.
+    /// The outer error stops the run (the browser failed); the inner one fails
+    /// the step.
+    async fn visit_and_audit(
+        &mut self,
+        url: &str,
+        options: &VisitOptions,
+    ) -> Result<Result<(), String>, Fatal> {
+        if let Some(page) = self.replay.take_page(url) {
+            let walked = self.tab().goto(url, options).await;
+            self.replayed(page);
+            return Ok(walked.map_err(|f| f.reason));
+        }
+        let visit = self.tab().visit(url, options, None).await;
+        self.audit(visit, None).await.map(Ok)
+    }
+
+    /// The replayed page of the tab's current URL, if an earlier run judged it.
+    async fn replayed_here(&mut self) -> Option<ReplayedPage> {
+        if self.replay.is_empty() {
+            return None;
+        }
+        let here = self.tab().url().await?;
+        self.replay.take_page(&here)
+    }
+
+    /// Takes a page an earlier run judged: the session rules see it again (so
+    /// later pages are judged as they were), its findings stay as they were.
+    fn replayed(&mut self, page: ReplayedPage) {
+        let visit = Visit {
+            capture: page.capture,
+            tab_usable: true,
+            out_of_scope: None,
+            doc: None,
+        };
+        self.judged(visit, page.findings, page.screenshot, true);
     }
 
     async fn act(&mut self, action: DomAction, options: &VisitOptions) -> Result<(), String> {
@@ -495,7 +566,7 @@ impl Journey<'_> {
         let mut capture = crate::capture::PageCapture::unreachable(&url, reason);
         capture.final_url = Some(url.clone());
         let finding = Finding::new(Rule::PageUnreachable, message);
-        self.record(capture, vec![finding], screenshot);
+        self.record(capture, vec![finding], screenshot, false);
     }
 
     fn context(&self) -> PageContext {
@@ -523,13 +594,20 @@ impl Journey<'_> {
         } else {
             None
         };
-        self.judged(visit, findings, screenshot);
+        self.judged(visit, findings, screenshot, false);
         Ok(())
     }
 
     /// Records a page judged by the page rules: the session rules judge it in
-    /// the order pages are recorded.
-    fn judged(&mut self, visit: Visit, mut findings: Vec<Finding>, screenshot: Option<String>) {
+    /// the order pages are recorded. A `replayed` page carries its findings
+    /// already; the session rules only learn from it.
+    fn judged(
+        &mut self,
+        visit: Visit,
+        mut findings: Vec<Finding>,
+        screenshot: Option<String>,
+        replayed: bool,
+    ) {
         let capture = visit.capture;
         let context = self.context();
         let meta = PageInSession {
@@ -546,7 +624,11 @@ impl Journey<'_> {
                 .collect(),
         };
         self.consents.clear();
-        self.judge.judge(&capture, &context, &meta, &mut findings);
+        if replayed {
+            self.judge.judge(&capture, &context, &meta, &mut Vec::new());
+        } else {
+            self.judge.judge(&capture, &context, &meta, &mut findings);
+        }
         if let Some(url) = capture
             .final_url
             .as_deref()
@@ -555,7 +637,7 @@ impl Journey<'_> {
         {
             self.audited.insert(url.to_string());
         }
-        self.record(capture, findings, screenshot);
+        self.record(capture, findings, screenshot, replayed);
     }
 
     fn record(
@@ -563,6 +645,7 @@ impl Journey<'_> {
         capture: crate::capture::PageCapture,
         findings: Vec<Finding>,
         screenshot: Option<String>,
+        replayed: bool,
     ) {
         let result = PageResult {
             index: self.run.pages.len(),
@@ -575,7 +658,9 @@ impl Journey<'_> {
             findings,
             screenshot,
         };
-        (self.on_page)(&result);
+        if !replayed {
+            (self.on_event)(JourneyEvent::Page(&result));
+        }
         self.run.pages.push(result);
     }
 
@@ -605,6 +690,8 @@ impl Journey<'_> {
         let mut next = 0usize;
         let mut finished: BTreeMap<usize, CrawlVisit> = BTreeMap::new();
         let mut in_flight = FuturesUnordered::new();
+        // URLs being visited, by frontier index: retried after a browser restart.
+        let mut flying: HashMap<usize, String> = HashMap::new();
         let result = loop {
             // Hand the finished pages on in frontier order.
             while let Some(page) = finished.remove(&next) {
@@ -616,6 +703,16 @@ impl Journey<'_> {
                             self.scenario.name,
                             page.url
                         );
+                        let skipped = Skipped {
+                            url: page.url.to_string(),
+                            scenario: self.scenario.name.clone(),
+                            reason: "redirects out of scope".into(),
+                            to: Some(to.clone()),
+                        };
+                        if !page.replayed {
+                            (self.on_event)(JourneyEvent::Skipped(&skipped));
+                        }
+                        self.run.skipped.push(skipped);
                         continue;
                     }
                 }
@@ -636,6 +733,7 @@ impl Journey<'_> {
                     if idle.is_empty() {
                         if let Some(done) = in_flight.next().await {
                             let done = self.tab_back(done, &mut idle, &mut tabs_open).await;
+                            flying.remove(&done.index);
                             finished.insert(done.index, done);
                         }
                     }
@@ -646,7 +744,7 @@ impl Journey<'_> {
                     }
                 }
                 let links = page.visit.capture.links.clone();
-                self.judged(page.visit, page.findings, page.screenshot);
+                self.judged(page.visit, page.findings, page.screenshot, page.replayed);
                 for link in links {
                     if let Ok(link) = Url::parse(&link) {
                         frontier.offer(&link, page.depth + 1);
@@ -654,10 +752,16 @@ impl Journey<'_> {
                 }
             }
             if !self.browser.is_alive() {
+                self.run.in_flight = flying.values().cloned().collect();
                 break Err(Stop::Fatal(self.browser.died()));
             }
             // Start the next URLs on every free tab, opening tabs while the budget allows.
             while let Some((url, depth)) = frontier.pop() {
+                if let Some(page) = self.replay_crawled(taken, &url, depth) {
+                    finished.insert(taken, page);
+                    taken += 1;
+                    continue;
+                }
                 let tab = match idle.pop() {
                     Some(tab) => tab,
                     None => match self.options.tabs.clone().try_acquire_owned() {
@@ -691,12 +795,14 @@ impl Journey<'_> {
                     screenshots: self.options.screenshots.clone(),
                     name: format!("{}-{:03}", self.scenario.name, first_name + taken + 1),
                 };
+                flying.insert(taken, job.url.to_string());
                 taken += 1;
                 in_flight.push(tokio::spawn(job.run(tab)));
             }
             match in_flight.next().await {
                 Some(done) => {
                     let done = self.tab_back(done, &mut idle, &mut tabs_open).await;
+                    flying.remove(&done.index);
                     finished.insert(done.index, done);
                 }
                 None if finished.is_empty() => break Ok(()),
@@ -710,6 +816,47 @@ impl Journey<'_> {
         }
         drop(permits);
         result
+    }
+
+    /// A crawl URL that needs no visit: judged or skipped by an earlier run
+    /// (replayed), or being audited at two browser deaths already (it is not
+    /// tried a third time: unreachable).
+    fn replay_crawled(&mut self, index: usize, url: &Url, depth: usize) -> Option<CrawlVisit> {
+        let visit = |capture: PageCapture, out_of_scope: Option<String>| Visit {
+            capture,
+            tab_usable: true,
+            out_of_scope,
+            doc: None,
+        };
+        let crawl_visit = |visit: Visit, findings, screenshot, replayed| CrawlVisit {
+            index,
+            url: url.clone(),
+            depth,
+            visit,
+            findings,
+            screenshot,
+            replayed,
+        };
+        if let Some(page) = self.replay.take_page(url.as_str()) {
+            let replayed = visit(page.capture, None);
+            return Some(crawl_visit(replayed, page.findings, page.screenshot, true));
+        }
+        if let Some(skipped) = self.replay.skipped(url.as_str()) {
+            let replayed = visit(
+                PageCapture::unreachable(url.as_str(), ""),
+                skipped.to.clone(),
+            );
+            return Some(crawl_visit(replayed, Vec::new(), None, true));
+        }
+        if self.replay.died_on.get(url.as_str()).copied().unwrap_or(0) >= 2 {
+            let capture = PageCapture::unreachable(
+                url.as_str(),
+                "the browser died twice while this page was being audited",
+            );
+            let findings = checks::judge(&capture, &self.context());
+            return Some(crawl_visit(visit(capture, None), findings, None, false));
+        }
+        None
     }
 
     /// Takes a finished crawl visit back: its tab returns to the idle ones, or
@@ -757,6 +904,8 @@ struct CrawlVisit {
     visit: Visit,
     findings: Vec<Finding>,
     screenshot: Option<String>,
+    /// Judged by an earlier run: not reported again.
+    replayed: bool,
 }
 
 impl CrawlJob {
@@ -783,6 +932,7 @@ impl CrawlJob {
             visit,
             findings,
             screenshot,
+            replayed: false,
         };
         (page, tab)
     }

@@ -188,7 +188,7 @@ async fn browser_ws_uses_a_running_browser_and_leaves_it_running() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_browser_that_dies_mid_run_keeps_what_was_audited() {
+async fn a_browser_killed_mid_run_is_relaunched_and_the_run_completes() {
     let server = common::fixture_server().await;
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
@@ -199,40 +199,72 @@ async fn a_browser_that_dies_mid_run_keeps_what_was_audited() {
             "--concurrency",
             "1",
             "--timeout",
-            "60",
+            "5",
             "--format",
             "json",
-            "--output",
+            "--out-dir",
         ])
+        .arg(dir.path())
+        .arg("--output")
         .arg(&report)
         .args([
             server.url("/compliant.html"),
             server.url("/infinite-loop.html"),
-            server.url("/compliant.html"),
+            server.url("/guide-sample.html"),
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let chromium = chromium_of(&tool);
-    // Let the first page finish and the second one hang, then kill the browser.
-    std::thread::sleep(Duration::from_secs(4));
+    // Let the first page reach the journal and the second one hang, then kill the browser.
+    let journal = dir.path().join("pages.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&journal)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 1
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first page never reached the journal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
     // SAFETY: killing the process group of our child's browser.
     unsafe { libc::kill(-chromium, libc::SIGKILL) };
     let status = wait_exit(&mut tool);
-    let text = std::fs::read_to_string(&report).unwrap_or_default();
-    assert_eq!(
-        status.code(),
-        Some(3),
-        "the browser died: the audit could not run to the end\n{text}"
-    );
     let written: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).expect("a report of what was audited"))
-            .unwrap();
-    let pages = written["pages"].as_array().unwrap();
-    assert!(!pages.is_empty());
-    assert_eq!(pages[0]["url"], server.url("/compliant.html"));
-    assert_eq!(pages[0]["findings"], serde_json::json!([]));
+        serde_json::from_slice(&std::fs::read(&report).expect("a report")).unwrap();
+    // The looping page is unreachable (exit 1); the run went on to the end.
+    assert_eq!(status.code(), Some(1), "{written}");
+    let urls: Vec<&str> = written["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            server.url("/compliant.html"),
+            server.url("/infinite-loop.html"),
+            server.url("/guide-sample.html")
+        ]
+    );
+    assert_eq!(written["pages"][0]["findings"], serde_json::json!([]));
+    assert_eq!(
+        written["pages"][1]["findings"][0]["rule"],
+        "page-unreachable"
+    );
+    assert_eq!(
+        written["notes"][0]["kind"], "browser-restart",
+        "{}",
+        written["notes"]
+    );
+    assert_group_gone(chromium, "the kill");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -277,6 +309,6 @@ async fn pages_are_on_disk_as_soon_as_judged_so_ctrl_c_loses_nothing() {
     assert_eq!(wait_exit(&mut tool).code(), Some(130));
     let text = std::fs::read_to_string(&stream).unwrap();
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-    assert_eq!(first["url"], server.url("/attr-type.html"));
-    assert_eq!(first["findings"][0]["rule"], "attr-type");
+    assert_eq!(first["page"]["url"], server.url("/attr-type.html"));
+    assert_eq!(first["page"]["findings"][0]["rule"], "attr-type");
 }

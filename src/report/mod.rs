@@ -5,7 +5,6 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
-pub mod stream;
 pub mod table;
 
 use crate::audit::PageResult;
@@ -37,6 +36,26 @@ pub struct Report {
     /// Accept entries that expired or matched nothing in the run.
     #[serde(default)]
     pub settings: SettingsReport,
+    /// Crawled URLs that were not audited, with why (a redirect out of scope).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+    /// What happened to the run itself (a browser restart).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<crate::finding::Note>,
+}
+
+/// A crawled URL that was not audited (interface.md: `skipped`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The URL the crawl took.
+    pub url: String,
+    /// The scenario whose crawl took it.
+    pub scenario: String,
+    /// Why it was not audited.
+    pub reason: String,
+    /// Where it tried to go, for a redirect out of scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
 }
 
 /// The steps one scenario ran.
@@ -167,12 +186,25 @@ impl Report {
             pages,
             scenarios: Vec::new(),
             settings: SettingsReport::default(),
+            skipped: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
     /// Adds what the run's settings left unapplied (expired and unused entries).
     pub fn with_settings(mut self, settings: SettingsReport) -> Self {
         self.settings = settings;
+        self
+    }
+
+    /// Adds the URLs the crawl skipped and the notes of the run.
+    pub fn with_run_facts(
+        mut self,
+        skipped: Vec<Skipped>,
+        notes: Vec<crate::finding::Note>,
+    ) -> Self {
+        self.skipped = skipped;
+        self.notes = notes;
         self
     }
 

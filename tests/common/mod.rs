@@ -3,10 +3,12 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use insider_audit::audit::{AuditOptions, PageResult};
-use insider_audit::browser::{locate, Browser};
+use insider_audit::browser::locate;
 use insider_audit::checks::{PageContext, Session};
 use insider_audit::demo::STAND_IN_SDK;
 use insider_audit::expect::Expectations;
+use insider_audit::journal::Replays;
+use insider_audit::pipeline::{self, BrowserSource, Sinks};
 use insider_audit::server::{Resource, StaticServer};
 use insider_audit::visit::VisitOptions;
 use std::collections::HashMap;
@@ -70,27 +72,28 @@ pub async fn audit_fixtures(
         .map(|path| url::Url::parse(&server.url(path)).unwrap())
         .collect();
     let context = PageContext { session, expect };
-    let browser = Browser::launch(
-        &locate(None).expect("Chromium is installed (apt-get install -y chromium)"),
-    )
-    .await
-    .expect("browser launches");
-    let results = insider_audit::pipeline::check_pages(
-        &browser,
-        &pages,
-        "test",
-        context,
-        &insider_audit::settings::Settings::default(),
+    let source = BrowserSource::Launch(
+        locate(None).expect("Chromium is installed (apt-get install -y chromium)"),
+    );
+    let settings = insider_audit::settings::Settings::default();
+    let plan = pipeline::page_list_plan(&pages, "test", &context, &settings).expect("pages");
+    let outcome = pipeline::check_pages(
+        &source,
+        &plan,
+        &context,
         &options,
         &mut insider_audit::settings::Ledger::new(chrono::Utc::now().date_naive()),
-        &|_| {},
+        Replays::default(),
+        Sinks {
+            journal: None,
+            on_page: &|_| {},
+        },
     )
     .await;
-    browser.close().await;
-    if let Some(error) = results.error {
+    if let Some(error) = outcome.error {
         panic!("the audit failed: {error}");
     }
-    results.done
+    outcome.pages
 }
 
 /// The findings of one page as (rule id, attribute) pairs.

@@ -1,0 +1,212 @@
+//! A run that is interrupted or loses its browser comes back to the same report:
+//! `--resume` after Ctrl-C, and a browser killed twice during a logged-in crawl,
+//! each give the pages and findings of an undisturbed run.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const LOGIN: &str = r##"[
+  { "goto": "/shop/login.html" },
+  { "fill": "#email", "value": "${env:SHOP_USER}" },
+  { "fill": "#password", "value": "${env:SHOP_PASSWORD}", "secret": true },
+  { "click": "button[type=submit]" },
+  { "wait_for": { "url": "/shop/account/**" } }
+]"##;
+
+/// A logged-in scenario crawling the shop, and a logged-out one.
+fn scenario_file(shop: &insider_audit::server::StaticServer, dir: &Path) -> std::path::PathBuf {
+    let file = dir.join("shop.json");
+    let text = format!(
+        r#"{{ "site": "Fixture shop", "base_url": "{}",
+             "crawl": {{ "start": ["/shop/"], "include": ["/shop/**"], "max_pages": 30, "max_depth": 3 }},
+             "scenarios": [ {{ "name": "signed-in", "login": {LOGIN} }}, {{ "name": "visitor" }} ] }}"#,
+        shop.url("/shop/")
+    );
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+fn tool(file: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"));
+    command
+        .args([
+            "run",
+            "-q",
+            "--format",
+            "json",
+            "--settle",
+            "fixed",
+            "--concurrency",
+            "2",
+        ])
+        .args(["--timeout", "15", "--screenshots", "never", "--out-dir"])
+        .arg(out)
+        .args(["--output"])
+        .arg(out.join("report.json"))
+        .args(extra)
+        .arg(file)
+        .env("SHOP_USER", SHOP_EMAIL)
+        .env("SHOP_PASSWORD", SHOP_PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// (scenario, url, logged_in, [rule attribute]) of every page, sorted.
+fn summary(report: &Value) -> Vec<(String, String, bool, Vec<String>)> {
+    let mut pages: Vec<_> = report["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let findings = p["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| format!("{} {}", f["rule"], f["attribute"]))
+                .collect();
+            (
+                p["scenario"].as_str().unwrap().to_string(),
+                p["url"].as_str().unwrap().to_string(),
+                p["logged_in"].as_bool().unwrap(),
+                findings,
+            )
+        })
+        .collect();
+    pages.sort();
+    pages
+}
+
+fn report(out: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("a report")).unwrap()
+}
+
+/// Page records in the journal so far.
+fn journaled(out: &Path) -> usize {
+    std::fs::read_to_string(out.join("pages.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("{\"page\""))
+        .count()
+}
+
+fn wait_for_pages(tool: &mut Child, out: &Path, pages: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while journaled(out) < pages {
+        assert!(
+            tool.try_wait().unwrap().is_none(),
+            "the run ended before {pages} pages"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{pages} pages never reached the journal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_exit(tool: &mut Child) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = tool.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(Instant::now() < deadline, "the tool did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The pid of the tool's Chromium (its process group).
+fn chromium_of(tool: &Child) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let ppid: u32 = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|f| f.parse().ok())
+                .unwrap_or(0);
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if ppid == tool.id() && comm.starts_with("chrom") && !rest.trim_start().starts_with('Z')
+            {
+                return pid;
+            }
+        }
+        assert!(Instant::now() < deadline, "no Chromium under the tool");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn interrupted_and_resumed_equals_one_run() {
+    let (shop, _other) = shop_servers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(&shop, dir.path());
+    let whole = dir.path().join("whole");
+    let code = tool(&file, &whole, &[]).status().unwrap().code();
+    assert_eq!(code, Some(1), "the shop plants defects");
+    let expected = summary(&report(&whole));
+    assert!(expected.len() >= 10, "a crawl of some size: {expected:?}");
+
+    let parts = dir.path().join("parts");
+    let mut first = tool(&file, &parts, &[]).spawn().unwrap();
+    wait_for_pages(&mut first, &parts, 4);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(first.id() as i32, libc::SIGINT) };
+    assert_eq!(wait_exit(&mut first), Some(130));
+    let before = journaled(&parts);
+    assert!(
+        before < expected.len(),
+        "interrupted part way ({before} pages)"
+    );
+    let resume = parts.to_str().unwrap().to_string();
+    let code = tool(&file, &parts, &["--resume", &resume])
+        .status()
+        .unwrap()
+        .code();
+    assert_eq!(code, Some(1));
+    assert_eq!(summary(&report(&parts)), expected);
+    // Nothing audited twice: the journal holds each page once.
+    assert_eq!(journaled(&parts), expected.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_killed_twice_comes_back_with_the_same_report() {
+    let (shop, _other) = shop_servers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(&shop, dir.path());
+    let calm = dir.path().join("calm");
+    assert_eq!(tool(&file, &calm, &[]).status().unwrap().code(), Some(1));
+    let expected = summary(&report(&calm));
+
+    let rough = dir.path().join("rough");
+    let mut run = tool(&file, &rough, &[]).spawn().unwrap();
+    for pages in [3, 7] {
+        let chromium = chromium_of(&run);
+        wait_for_pages(&mut run, &rough, pages);
+        // SAFETY: killing the process group of our child's browser.
+        unsafe { libc::kill(-chromium, libc::SIGKILL) };
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(wait_exit(&mut run), Some(1));
+    let got = report(&rough);
+    let restarts = got["notes"]
+        .as_array()
+        .map(|n| n.iter().filter(|n| n["kind"] == "browser-restart").count())
+        .unwrap_or(0);
+    assert_eq!(restarts, 2, "two restarts noted: {}", got["notes"]);
+    assert_eq!(summary(&got), expected);
+    assert_eq!(journaled(&rough), expected.len(), "every page audited once");
+}
