@@ -54,6 +54,11 @@ pub struct AuditOptions {
     pub concurrency: usize,
     /// Which pages get a screenshot, and where.
     pub screenshots: Screenshots,
+    /// Audit only this shard of the page list known before the run, following
+    /// no links (`--shard`, `--urls`).
+    pub shard: Option<crate::shard::Shard>,
+    /// False for `run --discover-only`: pages are visited and settled, not judged.
+    pub judge: bool,
 }
 
 /// What a run produced: what was done, and the failure that stopped it early

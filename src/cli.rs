@@ -46,7 +46,21 @@ pub enum Command {
         /// Scenario files (JSON, see interface.md).
         #[arg(required = true, value_name = "SCENARIO.json")]
         files: Vec<PathBuf>,
+        /// Crawl as usual, settling each page, and write the list of pages
+        /// (one URL a line, to --output or stdout) without judging them: the
+        /// page list of later sharded runs (--urls).
+        #[arg(long)]
+        discover_only: bool,
         /// Options shared by the auditing commands.
+        #[command(flatten)]
+        common: Common,
+    },
+    /// One report from the reports or journals of several shards (or runs).
+    Merge {
+        /// JSON reports, journals (pages.jsonl) or directories holding either.
+        #[arg(required = true, value_name = "SHARD.json|DIR")]
+        inputs: Vec<PathBuf>,
+        /// Options shared by the auditing commands (formats, outputs, --fail-on).
         #[command(flatten)]
         common: Common,
     },
@@ -210,6 +224,15 @@ pub struct Common {
     /// and screenshots.
     #[arg(long, default_value = "reports", value_name = "DIR")]
     pub out_dir: PathBuf,
+    /// Audit only shard K of N of the page list known before the run (crawl
+    /// start pages, the sitemap, --urls); links are listed as discovered, not
+    /// followed. N jobs with K = 1..N audit every page once; `merge` joins them.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::shard::Shard>,
+    /// The page list to audit: one URL (or path) a line, or a JSON report or
+    /// journal of an earlier run whose pages are taken. Links are not followed.
+    #[arg(long, value_name = "FILE")]
+    pub urls: Option<PathBuf>,
     /// Continue an interrupted run from DIR/pages.jsonl: pages it already
     /// audited are not audited again; the journal and reports go to DIR.
     #[arg(long, value_name = "DIR")]
@@ -244,6 +267,11 @@ impl Common {
                 when: self.screenshots,
                 out_dir: self.out_dir.clone(),
             },
+            shard: match (self.shard, &self.urls) {
+                (None, Some(_)) => Some(crate::shard::Shard::WHOLE),
+                (shard, _) => shard,
+            },
+            judge: true,
         })
     }
 
@@ -347,10 +375,16 @@ async fn run(cli: Cli) -> u8 {
                 Err(e) => Err(e),
             }
         }
-        Command::Run { files, common } => match load_plans(&files) {
+        Command::Run {
+            files,
+            discover_only,
+            common,
+        } => match load_plans(&files).and_then(|plans| with_url_list(plans, &common)) {
+            Ok(plans) if discover_only => discover(plans, &common, quiet).await,
             Ok(plans) => execute(Work::Plans(plans), &common, quiet).await,
             Err(e) => Err(e),
         },
+        Command::Merge { inputs, common } => merge_reports(&inputs, &common, quiet),
         Command::Diff {
             old,
             new,
@@ -490,6 +524,88 @@ fn load_plans(files: &[PathBuf]) -> Result<Vec<Plan>, Fatal> {
     }
 }
 
+/// Adds the pages of `--urls` to every crawl's known page list.
+fn with_url_list(mut plans: Vec<Plan>, common: &Common) -> Result<Vec<Plan>, Fatal> {
+    let Some(file) = &common.urls else {
+        return Ok(plans);
+    };
+    for plan in &mut plans {
+        let urls = crate::shard::read_url_list(file, &plan.base_url)
+            .map_err(|e| Fatal::Usage(format!("--urls {e}")))?;
+        for scenario in &mut plan.scenarios {
+            if let Some(crawl) = &mut scenario.crawl {
+                crawl.start.extend(urls.iter().map(url::Url::to_string));
+            }
+        }
+    }
+    Ok(plans)
+}
+
+/// `run --discover-only`: crawls, settling each page without judging it, and
+/// writes the page list (one URL a line).
+async fn discover(plans: Vec<Plan>, common: &Common, quiet: bool) -> Result<u8, Fatal> {
+    let mut options = common.audit_options()?;
+    options.judge = false;
+    let plans = select_scenarios(plans, &common.scenarios)?;
+    let source =
+        BrowserSource::from_flags(common.browser_ws.as_deref(), common.browser.as_deref())?;
+    let progress = Progress::new(None, quiet);
+    let sinks = Sinks {
+        journal: None,
+        on_page: &|result: &PageResult| progress.page(result),
+    };
+    let mut ledger = Ledger::new(chrono::Utc::now().date_naive());
+    let outcome = pipeline::run_plans(
+        &source,
+        &plans,
+        &options,
+        &mut ledger,
+        Replays::default(),
+        sinks,
+    )
+    .await;
+    progress.finish();
+    let mut seen = std::collections::HashSet::new();
+    let mut list = String::new();
+    for page in &outcome.pages {
+        // The URL asked for: auditing it again gives the same page.
+        let url = &page.capture.url;
+        if page.capture.unreachable.is_none() && seen.insert(url.to_string()) {
+            list.push_str(url);
+            list.push('\n');
+        }
+    }
+    match &common.output {
+        Some(path) => write_file(path, list.as_bytes())?,
+        None => write_stdout(list.as_bytes()),
+    }
+    match outcome.error {
+        Some(error) => Err(error),
+        None => Ok(0),
+    }
+}
+
+/// `merge`: one report from shard reports or journals, in every format asked for.
+fn merge_reports(inputs: &[PathBuf], common: &Common, quiet: bool) -> Result<u8, Fatal> {
+    let formats = if common.formats.is_empty() {
+        vec![FormatKind::Table]
+    } else {
+        common.formats.clone()
+    };
+    let targets = output_targets(&formats, common)?;
+    let shards = inputs
+        .iter()
+        .map(|path| crate::merge::load(path).map_err(Fatal::Usage))
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = crate::merge::merge(shards);
+    write_reports(&report, &targets, common, quiet)?;
+    Ok(if report.fails_at(common.threshold()) {
+        1
+    } else {
+        0
+    })
+}
+
 /// Keeps the scenarios named by --scenario (all when none is named).
 fn select_scenarios(mut plans: Vec<Plan>, names: &[String]) -> Result<Vec<Plan>, Fatal> {
     if names.is_empty() {
@@ -592,24 +708,41 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         );
     }
     let outcome = match work {
-        Work::Pages(pages, context, settings) => {
+        Work::Pages(mut pages, context, settings) => {
+            if let Some(file) = &common.urls {
+                let base = pages.first().cloned().ok_or_else(|| {
+                    Fatal::Usage("check --urls needs one URL too, to resolve paths against".into())
+                })?;
+                pages.extend(
+                    crate::shard::read_url_list(file, &base)
+                        .map_err(|e| Fatal::Usage(format!("--urls {e}")))?,
+                );
+            }
+            if let Some(shard) = options.shard {
+                pages.retain(|page| shard.owns(page));
+            }
             let progress = Progress::new(Some(pages.len()), quiet);
             let sinks = Sinks {
                 journal: Some(&journal),
                 on_page: &|result: &PageResult| progress.page(result),
             };
-            let plan = pipeline::page_list_plan(&pages, "logged-out", &context, &settings)
-                .ok_or_else(|| Fatal::Usage("check needs at least one URL".into()))?;
-            let outcome = pipeline::check_pages(
-                &source,
-                &plan,
-                &context,
-                &options,
-                &mut ledger,
-                replays,
-                sinks,
-            )
-            .await;
+            let outcome = match pipeline::page_list_plan(&pages, "logged-out", &context, &settings)
+            {
+                // A shard that owns none of the pages: an empty report.
+                None => RunOutcome::empty(),
+                Some(plan) => {
+                    pipeline::check_pages(
+                        &source,
+                        &plan,
+                        &context,
+                        &options,
+                        &mut ledger,
+                        replays,
+                        sinks,
+                    )
+                    .await
+                }
+            };
             progress.finish();
             outcome
         }
@@ -629,6 +762,7 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         pages: results,
         scenarios,
         skipped,
+        discovered,
         notes,
         error,
     } = outcome;
@@ -639,7 +773,7 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
     };
     let report = Report::new(&results, started_at, clock.elapsed().as_millis() as u64)
         .with_scenarios(scenarios)
-        .with_run_facts(skipped, notes)
+        .with_run_facts(skipped, notes, discovered)
         .with_settings(ledger.report());
     write_reports(&report, &targets, common, quiet)?;
     if let Some(error) = error {

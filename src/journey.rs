@@ -16,12 +16,13 @@ use crate::rules::Rule;
 use crate::scenario::{Action, Block, Logout, Plan, Scenario, Step, WaitFor};
 use crate::screenshot::{Screenshots, When};
 use crate::session::{PageInSession, SessionJudge};
+use crate::shard::Shard;
 use crate::visit::{DomAction, Mark, Tab, Visit, VisitOptions, WaitCondition};
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -38,6 +39,11 @@ pub struct JourneyOptions {
     /// The run's tab budget (`--concurrency`), shared by every scenario: each
     /// open tab holds one permit.
     pub tabs: Arc<Semaphore>,
+    /// Audit only this shard of the crawl's known page list (start pages,
+    /// sitemap, `--urls`), following no links.
+    pub shard: Option<Shard>,
+    /// False for `--discover-only`: pages are visited and settled, not judged.
+    pub judge: bool,
 }
 
 /// A page list audited as given (`check`): each page's own origin is the
@@ -79,6 +85,8 @@ pub struct ScenarioRun {
     pub pages: Vec<PageResult>,
     /// Crawled URLs that were not audited, in order.
     pub skipped: Vec<Skipped>,
+    /// Links of a sharded crawl's pages that it did not follow.
+    pub discovered: Vec<String>,
     /// URLs being audited when the run stopped early (the browser died).
     pub in_flight: Vec<String>,
 }
@@ -91,6 +99,7 @@ impl ScenarioRun {
             steps: Vec::new(),
             pages: Vec::new(),
             skipped: Vec::new(),
+            discovered: Vec::new(),
             in_flight: Vec::new(),
         }
     }
@@ -251,6 +260,10 @@ impl Journey<'_> {
             self.step(step).await?;
         }
         self.session = Session::LoggedIn;
+        if !self.audits_steps() {
+            self.boundary_pending = true;
+            return Ok(());
+        }
         if let Some(page) = self.replayed_here().await {
             if page.capture.logged_in_from_seq.is_none() {
                 self.boundary_pending = true;
@@ -433,6 +446,7 @@ impl Journey<'_> {
                         )
                         .await
                     {
+                        Ok(()) if !self.audits_steps() => Ok(()),
                         Ok(()) => {
                             if let Some(page) = self.replayed_here().await {
                                 self.replayed(page);
@@ -457,6 +471,32 @@ impl Journey<'_> {
         }
     }
 
+    /// The page rules' findings on `capture` (none with `--discover-only`).
+    fn page_findings(&self, capture: &PageCapture) -> Vec<Finding> {
+        if self.options.judge {
+            checks::judge(capture, &self.context())
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The screenshot name of the scenario's `n`th page (qualified by shard, so
+    /// merged shards never share a name).
+    fn shot_name(&self, n: usize) -> String {
+        match self.options.shard {
+            Some(shard) if shard.count > 1 => {
+                format!("{}-shard{}-{n:03}", self.scenario.name, shard.index)
+            }
+            _ => format!("{}-{n:03}", self.scenario.name),
+        }
+    }
+
+    /// Whether this run audits the pages its steps reach: a shard other than
+    /// the first walks them without auditing.
+    fn audits_steps(&self) -> bool {
+        self.options.shard.is_none_or(|s| s.audits_steps())
+    }
+
     /// A `visit` step: audits `url`, or, when an earlier run already did, walks
     /// there without auditing and takes the page as it was judged.
     /// The outer error stops the run (the browser failed); the inner one fails
@@ -466,6 +506,9 @@ impl Journey<'_> {
         url: &str,
         options: &VisitOptions,
     ) -> Result<Result<(), String>, Fatal> {
+        if !self.audits_steps() {
+            return Ok(self.tab().goto(url, options).await.map_err(|f| f.reason));
+        }
         if let Some(page) = self.replay.take_page(url) {
             let walked = self.tab().goto(url, options).await;
             self.replayed(page);
@@ -587,9 +630,9 @@ impl Journey<'_> {
         }
         let mut visit = visit;
         visit.capture.logged_in_from_seq = logged_in_from_seq;
-        let findings = checks::judge(&visit.capture, &self.context());
+        let findings = self.page_findings(&visit.capture);
         let screenshot = if visit.tab_usable && self.options.screenshots.wanted(&findings) {
-            let name = format!("{}-{:03}", self.scenario.name, self.run.pages.len() + 1);
+            let name = self.shot_name(self.run.pages.len() + 1);
             self.options.screenshots.take(self.tab(), &name).await
         } else {
             None
@@ -624,7 +667,7 @@ impl Journey<'_> {
                 .collect(),
         };
         self.consents.clear();
-        if replayed {
+        if replayed || !self.options.judge {
             self.judge.judge(&capture, &context, &meta, &mut Vec::new());
         } else {
             self.judge.judge(&capture, &context, &meta, &mut findings);
@@ -671,17 +714,55 @@ impl Journey<'_> {
     /// frontier in the order the URLs were taken, so the pages audited and their
     /// order are those of a crawl with one tab.
     async fn crawl(&mut self, config: &crate::scenario::CrawlConfig) -> Result<(), Stop> {
-        let mut frontier = match self.page_list {
-            Some(list) => Frontier::with_scope(list.scope.clone(), &self.plan.base_url, config),
-            None => Frontier::new(&self.plan.base_url, config),
+        let base = &self.plan.base_url;
+        // A sharded crawl audits its part of the page list known before the
+        // run and follows no links: they are listed as discovered.
+        let shard = self.options.shard.filter(|_| self.page_list.is_none());
+        let mut known: HashSet<String> = HashSet::new();
+        let mut frontier = match (self.page_list, shard) {
+            (Some(list), _) => Frontier::with_scope(list.scope.clone(), base, config),
+            (None, Some(shard)) => {
+                let scope = Scope::new(base, config);
+                let mut list: Vec<Url> = config
+                    .start
+                    .iter()
+                    .filter_map(|s| base.join(s).ok())
+                    .collect();
+                if config.sitemap {
+                    if let Some(tab) = self.tab.as_ref() {
+                        list.extend(sitemap(tab, self.plan).await);
+                    }
+                }
+                list.retain(|u| scope.allows(u));
+                known.extend(
+                    list.iter()
+                        .filter_map(crate::crawl::normalize)
+                        .map(String::from),
+                );
+                let mine: Vec<String> = list
+                    .iter()
+                    .filter(|u| shard.owns(u))
+                    .map(Url::to_string)
+                    .collect();
+                let part = crate::scenario::CrawlConfig {
+                    max_pages: mine.len(),
+                    start: mine,
+                    max_depth: 0,
+                    sitemap: false,
+                    ..config.clone()
+                };
+                Frontier::new(base, &part)
+            }
+            (None, None) => Frontier::new(base, config),
         };
+        let mut discovered: BTreeSet<String> = BTreeSet::new();
         for seen in &self.audited {
             if let Ok(url) = Url::parse(seen) {
                 frontier.mark_seen(&url);
             }
         }
         let scope = frontier.scope().clone();
-        let mut sitemap_pending = config.sitemap;
+        let mut sitemap_pending = config.sitemap && shard.is_none();
         let mut idle: Vec<Tab> = self.tab.take().into_iter().collect();
         let mut permits: Vec<OwnedSemaphorePermit> = Vec::new();
         let mut tabs_open = idle.len();
@@ -746,8 +827,15 @@ impl Journey<'_> {
                 let links = page.visit.capture.links.clone();
                 self.judged(page.visit, page.findings, page.screenshot, page.replayed);
                 for link in links {
-                    if let Ok(link) = Url::parse(&link) {
+                    let Ok(link) = Url::parse(&link) else {
+                        continue;
+                    };
+                    if shard.is_none() {
                         frontier.offer(&link, page.depth + 1);
+                    } else if let Some(link) = crate::crawl::normalize(&link) {
+                        if scope.allows(&link) && !known.contains(link.as_str()) {
+                            discovered.insert(link.to_string());
+                        }
                     }
                 }
             }
@@ -793,7 +881,8 @@ impl Journey<'_> {
                     scope: scope.clone(),
                     context: self.context(),
                     screenshots: self.options.screenshots.clone(),
-                    name: format!("{}-{:03}", self.scenario.name, first_name + taken + 1),
+                    name: self.shot_name(first_name + taken + 1),
+                    judge: self.options.judge,
                 };
                 flying.insert(taken, job.url.to_string());
                 taken += 1;
@@ -809,6 +898,7 @@ impl Journey<'_> {
                 None => {}
             }
         };
+        self.run.discovered = discovered.into_iter().collect();
         // One tab stays for the journey's end; the others close with their permits.
         self.tab = idle.pop();
         for tab in idle {
@@ -894,6 +984,7 @@ struct CrawlJob {
     context: PageContext,
     screenshots: Screenshots,
     name: String,
+    judge: bool,
 }
 
 /// A crawl URL visited and judged by the page rules, waiting for its turn.
@@ -916,7 +1007,9 @@ impl CrawlJob {
             .visit(self.url.as_str(), &self.options, Some(&self.scope))
             .await;
         let findings = if visit.out_of_scope.is_none() {
-            checks::judge(&visit.capture, &self.context)
+            self.judge
+                .then(|| checks::judge(&visit.capture, &self.context))
+                .unwrap_or_default()
         } else {
             Vec::new()
         };

@@ -73,10 +73,26 @@ pub struct RunOutcome {
     pub scenarios: Vec<ScenarioReport>,
     /// Crawled URLs that were not audited.
     pub skipped: Vec<Skipped>,
+    /// Links a sharded run found and did not follow, once each.
+    pub discovered: Vec<String>,
     /// What happened to the run (browser restarts).
     pub notes: Vec<Note>,
     /// Why the run stopped early, if it did (what was audited before is kept).
     pub error: Option<Fatal>,
+}
+
+impl RunOutcome {
+    /// A run that audited nothing (a shard with no page of its own).
+    pub fn empty() -> Self {
+        RunOutcome {
+            pages: Vec::new(),
+            scenarios: Vec::new(),
+            skipped: Vec::new(),
+            discovered: Vec::new(),
+            notes: Vec::new(),
+            error: None,
+        }
+    }
 }
 
 /// A browser dying this often within [`DEATH_WINDOW`] ends the run.
@@ -229,15 +245,11 @@ async fn run_jobs(
         visit: options.visit.clone(),
         screenshots: options.screenshots.clone(),
         tabs: Arc::new(Semaphore::new(options.concurrency.max(1))),
+        shard: options.shard,
+        judge: options.judge,
     };
     let today = ledger.today();
-    let mut outcome = RunOutcome {
-        pages: Vec::new(),
-        scenarios: Vec::new(),
-        skipped: Vec::new(),
-        notes: Vec::new(),
-        error: None,
-    };
+    let mut outcome = RunOutcome::empty();
     let mut runs: Vec<Option<ScenarioRun>> = jobs.iter().map(|_| None).collect();
     let mut job_replays: Vec<Replay> = jobs
         .iter()
@@ -396,6 +408,11 @@ fn finish(
             outcome.pages.push(page);
         }
         outcome.skipped.extend(run.skipped);
+        for link in run.discovered {
+            if !outcome.discovered.contains(&link) {
+                outcome.discovered.push(link);
+            }
+        }
         if !run.steps.is_empty() {
             outcome.scenarios.push(ScenarioReport {
                 name: run.name,

@@ -42,6 +42,18 @@ pub struct Report {
     /// What happened to the run itself (a browser restart).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<crate::finding::Note>,
+    /// Links found on a shard's pages that it did not follow (`--shard`,
+    /// `--urls`): the page list of the next full run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discovered: Vec<String>,
+    /// False for a report rebuilt from a journal, which does not say which
+    /// accept entries went unused.
+    #[serde(skip, default = "yes")]
+    pub settings_known: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A crawled URL that was not audited (interface.md: `skipped`).
@@ -188,6 +200,8 @@ impl Report {
             settings: SettingsReport::default(),
             skipped: Vec::new(),
             notes: Vec::new(),
+            discovered: Vec::new(),
+            settings_known: true,
         }
     }
 
@@ -197,14 +211,17 @@ impl Report {
         self
     }
 
-    /// Adds the URLs the crawl skipped and the notes of the run.
+    /// Adds the URLs the crawl skipped, the notes of the run, and the links a
+    /// sharded run found but did not follow.
     pub fn with_run_facts(
         mut self,
         skipped: Vec<Skipped>,
         notes: Vec<crate::finding::Note>,
+        discovered: Vec<String>,
     ) -> Self {
         self.skipped = skipped;
         self.notes = notes;
+        self.discovered = discovered;
         self
     }
 

@@ -56,6 +56,8 @@ pub fn test_options(timeout_secs: u64) -> AuditOptions {
         },
         concurrency: 2,
         screenshots: insider_audit::screenshot::Screenshots::never(),
+        shard: None,
+        judge: true,
     }
 }
 
