@@ -1007,9 +1007,11 @@ impl CrawlJob {
             .visit(self.url.as_str(), &self.options, Some(&self.scope))
             .await;
         let findings = if visit.out_of_scope.is_none() {
-            self.judge
-                .then(|| checks::judge(&visit.capture, &self.context))
-                .unwrap_or_default()
+            if self.judge {
+                checks::judge(&visit.capture, &self.context)
+            } else {
+                Vec::new()
+            }
         } else {
             Vec::new()
         };
