@@ -231,8 +231,8 @@ pub struct Common {
     pub shard: Option<crate::shard::Shard>,
     /// The page list to audit: one URL (or path) a line, or a JSON report or
     /// journal of an earlier run whose pages are taken. Links are not followed.
-    #[arg(long, value_name = "FILE")]
-    pub urls: Option<PathBuf>,
+    #[arg(long = "urls", id = "url_list", value_name = "FILE")]
+    pub url_list: Option<PathBuf>,
     /// Continue an interrupted run from DIR/pages.jsonl: pages it already
     /// audited are not audited again; the journal and reports go to DIR.
     #[arg(long, value_name = "DIR")]
@@ -267,7 +267,7 @@ impl Common {
                 when: self.screenshots,
                 out_dir: self.out_dir.clone(),
             },
-            shard: match (self.shard, &self.urls) {
+            shard: match (self.shard, &self.url_list) {
                 (None, Some(_)) => Some(crate::shard::Shard::WHOLE),
                 (shard, _) => shard,
             },
@@ -526,7 +526,7 @@ fn load_plans(files: &[PathBuf]) -> Result<Vec<Plan>, Fatal> {
 
 /// Adds the pages of `--urls` to every crawl's known page list.
 fn with_url_list(mut plans: Vec<Plan>, common: &Common) -> Result<Vec<Plan>, Fatal> {
-    let Some(file) = &common.urls else {
+    let Some(file) = &common.url_list else {
         return Ok(plans);
     };
     for plan in &mut plans {
@@ -709,7 +709,7 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
     }
     let outcome = match work {
         Work::Pages(mut pages, context, settings) => {
-            if let Some(file) = &common.urls {
+            if let Some(file) = &common.url_list {
                 let base = pages.first().cloned().ok_or_else(|| {
                     Fatal::Usage("check --urls needs one URL too, to resolve paths against".into())
                 })?;
@@ -883,4 +883,15 @@ pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Fat
 fn write_stdout(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(bytes).and_then(|_| out.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap checks the whole command line (unique names, valid defaults) here,
+    /// without starting anything.
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -20,8 +20,8 @@ use chromiumoxide::cdp::browser_protocol::page::{
     EventLoadEventFired, HandleJavaScriptDialogParams, NavigateParams,
 };
 use chromiumoxide::cdp::js_protocol::debugger::{
-    EnableParams as DebuggerEnable, EventScriptParsed, GetScriptSourceParams,
-    SetSkipAllPausesParams,
+    DisableParams as DebuggerDisable, EnableParams as DebuggerEnable, EventScriptParsed,
+    GetScriptSourceParams, SetSkipAllPausesParams,
 };
 use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, TerminateExecutionParams};
 use chromiumoxide::page::ScreenshotParams;
@@ -155,7 +155,6 @@ enum Cdp {
     Response(Arc<EventResponseReceived>),
     Load,
     Dialog(Arc<EventJavascriptDialogOpening>),
-    Script(Arc<EventScriptParsed>),
     Crashed,
 }
 
@@ -189,12 +188,10 @@ impl Tab {
         let setup = async {
             page.execute(AddScriptToEvaluateOnNewDocumentParams::new(RECORDER_JS))
                 .await?;
-            page.execute(DebuggerEnable::default()).await?;
             // Every tab counts as focused, as a visitor's would (and a browser
             // we did not launch may throttle background tabs).
             page.execute(SetFocusEmulationEnabledParams::new(true))
                 .await?;
-            page.execute(SetSkipAllPausesParams::new(true)).await?;
             let paused = page.event_listener::<EventRequestPaused>().await?;
             let pattern = RequestPattern::builder()
                 .url_pattern("*")
@@ -304,12 +301,6 @@ impl Tab {
                 p.event_listener::<EventJavascriptDialogOpening>()
                     .await?
                     .map(Cdp::Dialog)
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventScriptParsed>()
-                    .await?
-                    .map(Cdp::Script)
                     .boxed(),
             );
             all.push(
@@ -588,7 +579,15 @@ impl Tab {
                 reason: "the recorder did not run on this page".into(),
             });
         }
-        self.fill_sources(&mut capture, &op.state.scripts).await;
+        if needs_sources(&capture) {
+            let scripts = self.parsed_scripts().await;
+            self.fill_sources(&mut capture, &scripts).await;
+            let _ = tokio::time::timeout(
+                Duration::from_secs(2),
+                self.page.execute(DebuggerDisable::default()),
+            )
+            .await;
+        }
         Visit {
             capture,
             tab_usable: true,
@@ -617,6 +616,32 @@ impl Tab {
             .await
             .map_err(|e| format!("reading the recorder failed: {e}"))?;
         serde_json::from_value(value).map_err(|e| format!("the recorder's log is unreadable: {e}"))
+    }
+
+    /// The scripts of the current document. The debugger is enabled only for
+    /// this, and only on a page that needs sources (most do not): enabling it
+    /// reports every script the document parsed, and keeping it on would cost
+    /// every page a hash of every script and V8's debug mode. Pauses are
+    /// skipped at once, so a `debugger;` statement cannot hang the page.
+    async fn parsed_scripts(&self) -> Vec<Arc<EventScriptParsed>> {
+        let collect = async {
+            let mut parsed = self.page.event_listener::<EventScriptParsed>().await?;
+            self.page.execute(DebuggerEnable::default()).await?;
+            self.page.execute(SetSkipAllPausesParams::new(true)).await?;
+            // Chromium reports the existing scripts before it answers enable;
+            // they are in the listener's channel now.
+            let mut scripts = Vec::new();
+            while let Some(Some(script)) = futures::FutureExt::now_or_never(parsed.next()) {
+                scripts.push(script);
+            }
+            Ok::<_, chromiumoxide::error::CdpError>(scripts)
+        };
+        let scripts = tokio::time::timeout(Duration::from_secs(5), collect)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        scripts
     }
 
     /// Reads the page's script sources where the judgement needs them: the text
@@ -696,6 +721,16 @@ impl Tab {
             }
         }
     }
+}
+
+/// Whether judging `capture` needs the page's script sources: it read the
+/// absent queue, or never created the queue (an existence test may explain why).
+fn needs_sources(capture: &PageCapture) -> bool {
+    capture
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::AbsentRead { .. }))
+        || !crate::checks::creates_queue(&capture.events)
 }
 
 /// Script sources read from the debugger, each once.
@@ -1143,7 +1178,6 @@ struct OpState {
     sdk_ids: HashSet<String>,
     sdk_requests: Vec<String>,
     dialogs: Vec<Dialog>,
-    scripts: Vec<Arc<EventScriptParsed>>,
 }
 
 impl OpState {
@@ -1162,7 +1196,6 @@ impl OpState {
             sdk_ids: HashSet::new(),
             sdk_requests: Vec::new(),
             dialogs: Vec::new(),
-            scripts: Vec::new(),
         }
     }
 
@@ -1189,7 +1222,6 @@ impl OpState {
                     self.last_document = Some(id.clone());
                     self.sdk_ids.clear();
                     self.sdk_requests.clear();
-                    self.scripts.clear();
                 }
                 if is_sdk_script(&e.request.url) && self.sdk_ids.insert(id) {
                     self.sdk_requests.push(e.request.url.clone());
@@ -1217,7 +1249,6 @@ impl OpState {
                     let _ = page.execute(HandleJavaScriptDialogParams::new(false)).await;
                 });
             }
-            Cdp::Script(e) => self.scripts.push(e),
             Cdp::Crashed => self.crashed = true,
         }
     }
