@@ -1,13 +1,13 @@
 //! What an audit works with and produces: a page's target, its judged result,
 //! the options of a run, and the outcome of a run that may stop early.
 
+use crate::browser::VisitOptions;
 use crate::capture::PageCapture;
 use crate::checks::PageContext;
 use crate::error::Fatal;
 use crate::finding::Finding;
 use crate::rules::Severity;
 use crate::screenshot::Screenshots;
-use crate::visit::VisitOptions;
 
 /// A page to audit, with how to judge it.
 #[derive(Debug, Clone)]

@@ -253,6 +253,10 @@ pub struct PageCapture {
     pub load_ms: Option<u64>,
     /// Set when the page could not be audited.
     pub unreachable: Option<Unreachable>,
+    /// Where the page tried to navigate out of scope after it loaded (held: the
+    /// page is judged on what it did before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_to: Option<String>,
     /// Set when the page was still busy at the settle cap: what kept it busy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub still_busy: Option<String>,
@@ -285,6 +289,7 @@ impl PageCapture {
             start_url: None,
             existence_tests: Vec::new(),
             still_busy: None,
+            left_to: None,
             status: None,
             load_ms: None,
             unreachable: Some(Unreachable {

@@ -6,6 +6,7 @@ use crate::checks::{PageContext, Session};
 use crate::error::Fatal;
 use crate::expect::{Expectations, UserPushExpectation};
 
+use crate::browser::{SettleMode, VisitOptions, DEFAULT_USER_EXPR};
 use crate::journal::{self, Journal, Replays};
 use crate::pipeline::{self, BrowserSource, RunOutcome, Sinks};
 use crate::progress::Progress;
@@ -14,7 +15,6 @@ use crate::rules::{Rule, Severity};
 use crate::scenario::{self, Plan};
 use crate::screenshot::{Screenshots, When};
 use crate::settings::{self, Ledger, Level, Settings};
-use crate::visit::{SettleMode, VisitOptions, DEFAULT_USER_EXPR};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -339,7 +339,7 @@ fn init_logging(verbose: u8, quiet: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::redact::RedactingWriter(std::io::stderr()))
         .with_target(false)
         .try_init();
 }
@@ -432,7 +432,10 @@ async fn run(cli: Cli) -> u8 {
         Command::Demo(common) => match crate::demo::serve().await {
             Ok(site) => {
                 let result = match site.plan() {
-                    Ok(plan) => execute(Work::Plans(vec![plan]), &common, quiet).await,
+                    Ok(plan) => {
+                        plan.register_secrets();
+                        execute(Work::Plans(vec![plan]), &common, quiet).await
+                    }
                     Err(e) => Err(e),
                 };
                 site.stop();
@@ -444,7 +447,7 @@ async fn run(cli: Cli) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::redact::redact(&e.to_string()));
             e.exit_code()
         }
     }
@@ -507,13 +510,17 @@ fn diff_reports(
     })
 }
 
-/// Loads and validates every scenario file; all errors are reported, none is run.
+/// Loads and validates every scenario file; all errors are reported, none is
+/// run. Every secret value of the plans is registered for redaction.
 fn load_plans(files: &[PathBuf]) -> Result<Vec<Plan>, Fatal> {
     let mut plans = Vec::new();
     let mut errors = Vec::new();
     for file in files {
         match scenario::load(file) {
-            Ok(plan) => plans.push(plan),
+            Ok(plan) => {
+                plan.register_secrets();
+                plans.push(plan)
+            }
             Err(e) => errors.push(e.to_string()),
         }
     }
@@ -873,7 +880,7 @@ pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Fat
             source,
         })?;
     }
-    std::fs::write(path, bytes).map_err(|source| Fatal::Write {
+    std::fs::write(path, crate::redact::redact_bytes(bytes)).map_err(|source| Fatal::Write {
         path: path.to_path_buf(),
         source,
     })
@@ -882,7 +889,8 @@ pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Fat
 /// Writes to stdout; a closed pipe (`| head`) is no error.
 fn write_stdout(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(bytes).and_then(|_| out.flush());
+    let bytes = crate::redact::redact_bytes(bytes);
+    let _ = out.write_all(&bytes).and_then(|_| out.flush());
 }
 
 #[cfg(test)]

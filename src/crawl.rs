@@ -183,6 +183,12 @@ impl Frontier {
         self.queue.push_front((url, depth));
     }
 
+    /// Gives back the page-count slot of a URL taken that turned out not to be
+    /// a page (skipped URLs do not count toward max_pages).
+    pub fn uncount(&mut self) {
+        self.handed_out = self.handed_out.saturating_sub(1);
+    }
+
     /// The next URL to audit and its depth.
     pub fn pop(&mut self) -> Option<(Url, usize)> {
         if self.handed_out >= self.max_pages {

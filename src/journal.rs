@@ -86,7 +86,8 @@ impl Journal {
     pub fn write(&self, record: &Record) {
         let mut guard = self.file.lock().expect("journal lock");
         let Some(file) = guard.as_mut() else { return };
-        let mut line = serde_json::to_vec(record).expect("a journal record serialises");
+        let line = serde_json::to_vec(record).expect("a journal record serialises");
+        let mut line = crate::redact::redact_bytes(&line).into_owned();
         line.push(b'\n');
         if let Err(e) = file.write_all(&line).and_then(|_| file.flush()) {
             tracing::warn!(

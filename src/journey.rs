@@ -4,6 +4,7 @@
 
 use crate::audit::{Outcome, PageResult, Target};
 use crate::browser::Browser;
+use crate::browser::{DomAction, Mark, Tab, Visit, VisitOptions, WaitCondition};
 use crate::capture::PageCapture;
 use crate::checks::{self, PageContext, Session};
 use crate::crawl::Frontier;
@@ -17,7 +18,6 @@ use crate::scenario::{Action, Block, Logout, Plan, Scenario, Step, WaitFor};
 use crate::screenshot::{Screenshots, When};
 use crate::session::{PageInSession, SessionJudge};
 use crate::shard::Shard;
-use crate::visit::{DomAction, Mark, Tab, Visit, VisitOptions, WaitCondition};
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
@@ -319,7 +319,10 @@ impl Journey<'_> {
         let outcome: Result<(), String> = match &step.action {
             Action::Goto(target) => {
                 let url = self.resolve(target);
-                self.tab().goto(&url, &options).await.map_err(|f| f.reason)
+                self.tab()
+                    .goto(&url, &options)
+                    .await
+                    .map_err(|f| f.to_string())
             }
             Action::Visit(target) => {
                 let url = self.resolve(target);
@@ -327,6 +330,9 @@ impl Journey<'_> {
             }
             Action::Fill { selector, value } => {
                 self.guard_credentials(step).await?;
+                if value.is_secret() {
+                    self.tab().received_secret(selector);
+                }
                 self.act(
                     DomAction::Fill {
                         selector: selector.clone(),
@@ -394,17 +400,19 @@ impl Journey<'_> {
                     .tab()
                     .wait_until(&WaitCondition::Selector(s.clone()), &options)
                     .await
-                    .map_err(|f| f.reason),
+                    .map_err(|f| f.to_string()),
                 WaitFor::Url(glob) => self
                     .tab()
                     .wait_until(&WaitCondition::Url(glob.clone()), &options)
                     .await
-                    .map_err(|f| f.reason),
+                    .map_err(|f| f.to_string()),
                 WaitFor::Ms(ms) => {
                     tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
                     Ok(())
                 }
-                WaitFor::NetworkIdle => self.tab().settle(&options).await.map_err(|f| f.reason),
+                WaitFor::NetworkIdle => {
+                    self.tab().settle(&options).await.map_err(|f| f.to_string())
+                }
             },
             Action::SetCookie { name, value, path } => {
                 self.tab()
@@ -507,12 +515,16 @@ impl Journey<'_> {
         options: &VisitOptions,
     ) -> Result<Result<(), String>, Fatal> {
         if !self.audits_steps() {
-            return Ok(self.tab().goto(url, options).await.map_err(|f| f.reason));
+            return Ok(self
+                .tab()
+                .goto(url, options)
+                .await
+                .map_err(|f| f.to_string()));
         }
         if let Some(page) = self.replay.take_page(url) {
             let walked = self.tab().goto(url, options).await;
             self.replayed(page);
-            return Ok(walked.map_err(|f| f.reason));
+            return Ok(walked.map_err(|f| f.to_string()));
         }
         let visit = self.tab().visit(url, options, None).await;
         self.audit(visit, None).await.map(Ok)
@@ -534,6 +546,7 @@ impl Journey<'_> {
             capture: page.capture,
             tab_usable: true,
             out_of_scope: None,
+            not_a_page: None,
             doc: None,
         };
         self.judged(visit, page.findings, page.screenshot, true);
@@ -543,10 +556,10 @@ impl Journey<'_> {
         match self.tab().act(&action, options).await {
             Ok(()) => Ok(()),
             Err(failure) => {
-                if !failure.tab_usable {
+                if !failure.tab_usable() {
                     let _ = self.renew_tab().await;
                 }
-                Err(failure.reason)
+                Err(failure.to_string())
             }
         }
     }
@@ -777,25 +790,28 @@ impl Journey<'_> {
             // Hand the finished pages on in frontier order.
             while let Some(page) = finished.remove(&next) {
                 next += 1;
-                if let Some(to) = &page.visit.out_of_scope {
-                    if self.page_list.is_none() {
-                        tracing::info!(
-                            "{}: {} redirects out of scope to {to}: not audited",
-                            self.scenario.name,
-                            page.url
-                        );
-                        let skipped = Skipped {
-                            url: page.url.to_string(),
-                            scenario: self.scenario.name.clone(),
-                            reason: "redirects out of scope".into(),
-                            to: Some(to.clone()),
-                        };
-                        if !page.replayed {
-                            (self.on_event)(JourneyEvent::Skipped(&skipped));
-                        }
-                        self.run.skipped.push(skipped);
-                        continue;
+                // A redirect out of scope, or a response that is not a page: listed
+                // under skipped, not audited, and not counted toward max_pages.
+                let skip = match (&page.visit.out_of_scope, &page.visit.not_a_page) {
+                    _ if self.page_list.is_some() => None,
+                    (Some(to), _) => Some(("redirects out of scope".to_string(), Some(to.clone()))),
+                    (None, Some(why)) => Some((why.clone(), None)),
+                    (None, None) => None,
+                };
+                if let Some((reason, to)) = skip {
+                    tracing::info!("{}: {} skipped: {reason}", self.scenario.name, page.url);
+                    let skipped = Skipped {
+                        url: page.url.to_string(),
+                        scenario: self.scenario.name.clone(),
+                        reason,
+                        to,
+                    };
+                    if !page.replayed {
+                        (self.on_event)(JourneyEvent::Skipped(&skipped));
                     }
+                    self.run.skipped.push(skipped);
+                    frontier.uncount();
+                    continue;
                 }
                 if !self.browser.is_alive() {
                     break;
@@ -912,10 +928,11 @@ impl Journey<'_> {
     /// (replayed), or being audited at two browser deaths already (it is not
     /// tried a third time: unreachable).
     fn replay_crawled(&mut self, index: usize, url: &Url, depth: usize) -> Option<CrawlVisit> {
-        let visit = |capture: PageCapture, out_of_scope: Option<String>| Visit {
+        let visit = |capture: PageCapture, skipped: Option<&Skipped>| Visit {
             capture,
             tab_usable: true,
-            out_of_scope,
+            out_of_scope: skipped.and_then(|s| s.to.clone()),
+            not_a_page: skipped.filter(|s| s.to.is_none()).map(|s| s.reason.clone()),
             doc: None,
         };
         let crawl_visit = |visit: Visit, findings, screenshot, replayed| CrawlVisit {
@@ -932,10 +949,8 @@ impl Journey<'_> {
             return Some(crawl_visit(replayed, page.findings, page.screenshot, true));
         }
         if let Some(skipped) = self.replay.skipped(url.as_str()) {
-            let replayed = visit(
-                PageCapture::unreachable(url.as_str(), ""),
-                skipped.to.clone(),
-            );
+            let skipped = skipped.clone();
+            let replayed = visit(PageCapture::unreachable(url.as_str(), ""), Some(&skipped));
             return Some(crawl_visit(replayed, Vec::new(), None, true));
         }
         if self.replay.died_on.get(url.as_str()).copied().unwrap_or(0) >= 2 {

@@ -57,7 +57,7 @@ impl Progress {
             Some(bar) => {
                 bar.inc(1);
                 bar.set_prefix(format!("{total} findings"));
-                bar.set_message(result.capture.url.clone());
+                bar.set_message(crate::redact::redact(&result.capture.url).into_owned());
             }
             None if !self.quiet => {
                 let verdict = if errors > 0 {
@@ -69,7 +69,8 @@ impl Progress {
                 };
                 eprintln!(
                     "[{}] {verdict:<4} {} ({errors} errors, {warnings} warnings)",
-                    result.target.scenario, result.capture.url
+                    result.target.scenario,
+                    crate::redact::redact(&result.capture.url)
                 );
             }
             None => {}

@@ -1,9 +1,9 @@
 //! Screenshots of audited pages, stored beside the reports
 //! (`--screenshots never|failures|always`).
 
+use crate::browser::Tab;
 use crate::finding::Finding;
 use crate::rules::Severity;
-use crate::visit::Tab;
 use std::path::PathBuf;
 
 /// Which pages get a screenshot.

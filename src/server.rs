@@ -20,6 +20,8 @@ pub struct Resource {
     pub body: Vec<u8>,
     /// A `Location` header (for redirects).
     pub location: Option<String>,
+    /// Other headers (e.g. `Content-Disposition: attachment` for a download).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Resource {
@@ -30,6 +32,7 @@ impl Resource {
             content_type: content_type(path),
             body: body.into(),
             location: None,
+            headers: Vec::new(),
         }
     }
 
@@ -40,7 +43,14 @@ impl Resource {
             content_type: "text/html; charset=utf-8",
             body: Vec::new(),
             location: Some(to.into()),
+            headers: Vec::new(),
         }
+    }
+
+    /// The same response with one more header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 
     /// The same body with another status.
@@ -272,6 +282,9 @@ async fn answer(State(site): State<Arc<Site>>, request: Request) -> Response {
         .status(StatusCode::from_u16(resource.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header(header::CONTENT_TYPE, resource.content_type)
         .header(header::CACHE_CONTROL, "no-store");
+    for (name, value) in &resource.headers {
+        response = response.header(*name, value);
+    }
     if let Some(location) = &resource.location {
         response = response.header(header::LOCATION, location);
     }

@@ -7,10 +7,10 @@
 mod common;
 
 use common::*;
+use insider_audit::browser::SettleMode;
 use insider_audit::checks::{notes, Session};
 use insider_audit::expect::Expectations;
 use insider_audit::finding::NoteKind;
-use insider_audit::visit::SettleMode;
 use std::time::Duration;
 
 const PAGES: &[&str] = &[

@@ -20,7 +20,7 @@ use chromiumoxide::Page;
 use common::*;
 use futures::StreamExt;
 use insider_audit::browser::{locate, Browser};
-use insider_audit::visit::{Tab, VisitOptions};
+use insider_audit::browser::{Tab, VisitOptions};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};

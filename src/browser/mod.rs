@@ -1,15 +1,24 @@
 //! The browser: finding, launching and connecting to Chromium, and closing it so
 //! that no process outlives the tool.
 
+mod dom;
+mod failure;
 mod locate;
+mod operation;
 mod process;
+mod sources;
+mod tab;
 
+pub use dom::{url_matches, DomAction, WaitCondition};
+pub use failure::TabError;
 pub use locate::locate;
 pub use process::{ChromiumProcess, FLAGS};
+pub use tab::{Mark, SettleMode, Tab, Visit, VisitOptions, DEFAULT_USER_EXPR, RECORDER_JS};
 
 use crate::error::Fatal;
-use crate::visit::Tab;
-use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::browser::{
+    BrowserContextId, SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
+};
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
 };
@@ -86,11 +95,24 @@ impl Browser {
     }
 
     /// A new isolated browser context (its own cookies and storage).
+    /// Downloads are denied in it: a link to a file is no page to audit, and
+    /// a download left pending would hold the context's later navigations.
     pub async fn new_context(&self) -> Result<BrowserContextId, Fatal> {
-        self.client
+        let context = self
+            .client
             .create_browser_context(CreateBrowserContextParams::default())
             .await
-            .map_err(|e| Fatal::BrowserDied(format!("cannot create a browser context: {e}")))
+            .map_err(|e| Fatal::BrowserDied(format!("cannot create a browser context: {e}")))?;
+        let deny = SetDownloadBehaviorParams::builder()
+            .behavior(SetDownloadBehaviorBehavior::Deny)
+            .browser_context_id(context.clone())
+            .build()
+            .map_err(Fatal::BrowserDied)?;
+        self.client
+            .execute(deny)
+            .await
+            .map_err(|e| Fatal::BrowserDied(format!("cannot set up a browser context: {e}")))?;
+        Ok(context)
     }
 
     /// Drops a browser context and everything in it (tabs, cookies, storage).

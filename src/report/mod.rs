@@ -172,6 +172,10 @@ pub struct PageReport {
     pub dialogs: Vec<crate::capture::Dialog>,
     /// What was found.
     pub findings: Vec<Finding>,
+    /// Where the page tried to navigate out of scope after it loaded (it was
+    /// held there and judged on what it did before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_to: Option<String>,
     /// What the audit could not observe on this page, or may see otherwise
     /// than the page does without it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -297,6 +301,7 @@ impl PageReport {
             user,
             pushes,
             screenshot: result.screenshot.clone(),
+            left_to: capture.left_to.clone(),
             notes: crate::checks::notes(capture),
             dialogs: capture.dialogs.clone(),
             findings: result.findings.clone(),

@@ -329,7 +329,34 @@ pub struct Plan {
     pub scenarios: Vec<Scenario>,
 }
 
+impl Action {
+    /// The values this action carries.
+    fn texts(&self) -> Vec<&Text> {
+        match self {
+            Action::Fill { value, .. }
+            | Action::Select { value, .. }
+            | Action::SetCookie { value, .. } => vec![value],
+            Action::LocalStorage(entries) => entries.iter().map(|(_, v)| v).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 impl Plan {
+    /// Registers every secret value of the plan's steps for redaction in all
+    /// output (`crate::redact`).
+    pub fn register_secrets(&self) {
+        for scenario in &self.scenarios {
+            for step in scenario.login.iter().chain(&scenario.steps) {
+                for text in step.action.texts() {
+                    if text.is_secret() {
+                        crate::redact::register(text.expose());
+                    }
+                }
+            }
+        }
+    }
+
     /// Resolves a path or URL of a step against base_url.
     pub fn resolve(&self, target: &str) -> Option<Url> {
         self.base_url.join(target).ok()

@@ -4,13 +4,13 @@
 
 use insider_audit::audit::{AuditOptions, PageResult};
 use insider_audit::browser::locate;
+use insider_audit::browser::VisitOptions;
 use insider_audit::checks::{PageContext, Session};
 use insider_audit::demo::STAND_IN_SDK;
 use insider_audit::expect::Expectations;
 use insider_audit::journal::Replays;
 use insider_audit::pipeline::{self, BrowserSource, Sinks};
 use insider_audit::server::{Resource, StaticServer};
-use insider_audit::visit::VisitOptions;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -69,10 +69,19 @@ pub async fn audit_fixtures(
     options: AuditOptions,
 ) -> Vec<PageResult> {
     let server = fixture_server().await;
-    let pages: Vec<url::Url> = paths
-        .iter()
-        .map(|path| url::Url::parse(&server.url(path)).unwrap())
-        .collect();
+    let urls: Vec<String> = paths.iter().map(|path| server.url(path)).collect();
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    audit_urls(&urls, session, expect, options).await
+}
+
+/// Audits `urls` as `check` does, in one browser, each with `session` and `expect`.
+pub async fn audit_urls(
+    urls: &[&str],
+    session: Session,
+    expect: Expectations,
+    options: AuditOptions,
+) -> Vec<PageResult> {
+    let pages: Vec<url::Url> = urls.iter().map(|u| url::Url::parse(u).unwrap()).collect();
     let context = PageContext { session, expect };
     let source = BrowserSource::Launch(
         locate(None).expect("Chromium is installed (apt-get install -y chromium)"),

@@ -1,0 +1,484 @@
+//! One operation on a tab (a navigation, an action, a settle): its CDP event
+//! streams, what they told so far (requests in flight, the load event, the
+//! document's status, dialogs, a crash), and the settle rules of
+//! interface.md's "How a page is audited".
+
+use super::failure::TabError;
+use super::tab::{SettleMode, VisitOptions};
+use crate::capture::{is_sdk_script, Dialog};
+use crate::network::Inflight;
+use chromiumoxide::cdp::browser_protocol::network::{
+    EventRequestWillBeSent, EventResponseReceived, ResourceType,
+};
+use chromiumoxide::cdp::browser_protocol::page::{
+    EventJavascriptDialogOpening, HandleJavaScriptDialogParams, NavigateParams,
+};
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use chromiumoxide::Page;
+use futures::stream::{BoxStream, SelectAll};
+use futures::StreamExt;
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Evaluates `expression` in the page's main world and returns its value as JSON.
+pub(crate) async fn evaluate(page: &Page, expression: &str) -> Result<serde_json::Value, String> {
+    let params = EvaluateParams::builder()
+        .expression(expression)
+        .return_by_value(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = page.execute(params).await.map_err(|e| e.to_string())?;
+    if let Some(details) = &result.result.exception_details {
+        let message = details
+            .exception
+            .as_ref()
+            .and_then(|e| e.description.clone())
+            .unwrap_or_else(|| details.text.clone());
+        return Err(message);
+    }
+    Ok(result.result.result.value.clone().unwrap_or_default())
+}
+
+/// Everything one operation learns from CDP.
+pub(super) enum Cdp {
+    RequestSent(Arc<EventRequestWillBeSent>),
+    RequestDone(String),
+    Response(Arc<EventResponseReceived>),
+    Load,
+    Dialog(Arc<EventJavascriptDialogOpening>),
+    Crashed,
+}
+
+/// One operation on a tab: its event streams and what they told so far.
+pub(super) struct Operation {
+    pub(super) events: SelectAll<BoxStream<'static, Cdp>>,
+    pub(super) state: OpState,
+    pub(super) started: Instant,
+    pub(super) deadline: Instant,
+    pub(super) timeout: Duration,
+}
+
+impl Operation {
+    pub(super) async fn navigate(&mut self, page: &Page, url: &str) -> Result<(), TabError> {
+        let secs = self.timeout.as_secs();
+        let navigate = page.execute(NavigateParams::new(url));
+        self.state.document_pending = true;
+        let nav = tokio::select! {
+            result = tokio::time::timeout_at(self.deadline.into(), navigate) => result,
+            // Keep reading events meanwhile, so dialogs during navigation are
+            // handled, and a response that is not a page (a download, whose
+            // navigation never ends) is recognised at once.
+            _ = self.state.pump_until(page, &mut self.events, self.deadline, |s| s.not_a_page.is_some()) => {
+                return Err(match self.state.not_a_page.clone() {
+                    Some(reason) => TabError::NotAPage(reason),
+                    None => TabError::Crashed,
+                });
+            }
+        };
+        match nav {
+            Err(_) => Err(TabError::LoadTimedOut(
+                match self.state.documents.values().last() {
+                    Some(status) => format!("no load event within {secs} s (the server answered HTTP {status}; a script that never yields?)"),
+                    None => format!("no response within {secs} s"),
+                },
+            )),
+            Ok(Err(e)) => Err(TabError::Navigation(e.to_string())),
+            Ok(Ok(response)) => {
+                if let Some(error) = response.result.error_text.clone().filter(|e| !e.is_empty()) {
+                    return Err(TabError::Navigation(error));
+                }
+                self.state.loader_id = response.result.loader_id.as_ref().map(|l| l.inner().clone());
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits for the load of any pending document (within the page timeout,
+    /// else the page is unreachable), then settles: until nothing can still push
+    /// (`SettleMode::Auto`) or for network quiet plus the settle window
+    /// (`SettleMode::Fixed`), at most `max_settle` after load. A page still busy
+    /// then is judged on what it did, with the reason kept in `busy`.
+    pub(super) async fn settle(
+        &mut self,
+        page: &Page,
+        options: &VisitOptions,
+    ) -> Result<(), TabError> {
+        let secs = self.timeout.as_secs();
+        if !self
+            .state
+            .wait(page, &mut self.events, self.deadline, |s, _| {
+                !s.document_pending || s.loaded_at.is_some() || s.not_a_page.is_some()
+            })
+            .await
+        {
+            return Err(stuck(page, secs, self.state.crashed).await);
+        }
+        if let Some(reason) = self.state.not_a_page.clone() {
+            return Err(TabError::NotAPage(reason));
+        }
+        let cap = Instant::now() + options.max_settle;
+        let settled = match options.mode {
+            SettleMode::Fixed => {
+                let quiet = options.quiet + options.settle;
+                self.state
+                    .wait(page, &mut self.events, cap, |s, now| {
+                        s.network.is_quiet(now, quiet)
+                    })
+                    .await
+            }
+            SettleMode::Auto => self.settle_auto(page, options, cap).await?,
+        };
+        if self.state.crashed {
+            return Err(TabError::Crashed);
+        }
+        if !settled {
+            let now = Instant::now();
+            let network = if self.state.network.pending(now) > 0 {
+                Some(format!(
+                    "{} request(s) in flight",
+                    self.state.network.pending(now)
+                ))
+            } else if !self.state.network.is_quiet(now, options.settle) {
+                Some("requests one after another".to_string())
+            } else {
+                None
+            };
+            self.state.busy = Some(busy_reason(page, options, network).await?);
+        }
+        Ok(())
+    }
+
+    /// Settles until nothing can still push: no request in flight, no one-shot
+    /// timer or frame due within the settle window, and, while recurring work
+    /// runs, no push and no request during the last window. False at `cap`.
+    pub(super) async fn settle_auto(
+        &mut self,
+        page: &Page,
+        options: &VisitOptions,
+        cap: Instant,
+    ) -> Result<bool, TabError> {
+        // A response's callbacks run just after its request finishes.
+        const GRACE: Duration = Duration::from_millis(50);
+        loop {
+            let now = Instant::now();
+            if now >= cap {
+                return Ok(false);
+            }
+            let tick = (now + Duration::from_millis(50)).min(cap);
+            self.state
+                .wait(page, &mut self.events, tick, |s, now| {
+                    s.crashed || s.network.is_quiet(now, GRACE)
+                })
+                .await;
+            if self.state.crashed {
+                return Ok(false);
+            }
+            let now = Instant::now();
+            if !self.state.network.is_quiet(now, GRACE) {
+                continue;
+            }
+            let pending = pending(page, options).await?;
+            let Some(pending) = pending else {
+                // A document without the recorder (an error page): network quiet is all.
+                return Ok(true);
+            };
+            let window = options.settle;
+            let silent = pending
+                .since_push_ms
+                .is_none_or(|ms| ms >= window.as_millis() as f64)
+                && self.state.network.is_quiet(now, window);
+            if pending.soon_ms.is_none() && (!pending.recurring || silent) {
+                return Ok(true);
+            }
+            if let Some(ms) = pending.soon_ms {
+                // Sleep until the timer is due, reading events meanwhile.
+                let until = (Instant::now() + Duration::from_millis(ms as u64 + 10)).min(cap);
+                self.state
+                    .wait(page, &mut self.events, until, |s, _| s.crashed)
+                    .await;
+            }
+        }
+    }
+}
+
+/// What the recorder says can still push; `None` when it is not on the page.
+async fn pending(page: &Page, options: &VisitOptions) -> Result<Option<Pending>, TabError> {
+    let expr = format!(
+        "window.__insiderAuditRecorder ? window.__insiderAuditRecorder.busy({}) : null",
+        options.settle.as_millis()
+    );
+    match tokio::time::timeout(Duration::from_secs(2), evaluate(page, &expr)).await {
+        Ok(Ok(value)) => Ok(serde_json::from_value(value).ok()),
+        Ok(Err(_)) => Ok(None),
+        Err(_) => Err(TabError::Stuck(
+            "the page stopped answering after load".into(),
+        )),
+    }
+}
+
+/// Why a page is still busy when the settle cap is reached (the `still-busy` note).
+async fn busy_reason(
+    page: &Page,
+    options: &VisitOptions,
+    network: Option<String>,
+) -> Result<String, TabError> {
+    let mut what: Vec<String> = network.into_iter().collect();
+    if options.mode == SettleMode::Auto {
+        if let Some(pending) = pending(page, options).await? {
+            if let Some(ms) = pending.soon_ms {
+                what.push(format!("a timer due in {ms:.0} ms"));
+            }
+            if pending.recurring {
+                what.push("a recurring timer or animation loop".to_string());
+            }
+            if pending
+                .since_push_ms
+                .is_some_and(|ms| ms < options.settle.as_millis() as f64)
+            {
+                what.push("pushes still coming".to_string());
+            }
+        }
+    }
+    if what.is_empty() {
+        what.push("activity until the end".to_string());
+    }
+    Ok(format!(
+        "still busy {} s after load ({}): judged on what it did until then",
+        options.max_settle.as_secs(),
+        what.join(", ")
+    ))
+}
+
+/// Why a page that never reached its load event failed: a stuck script or a
+/// slow server.
+async fn stuck(page: &Page, secs: u64, crashed: bool) -> TabError {
+    if crashed {
+        return TabError::Crashed;
+    }
+    let answers = tokio::time::timeout(Duration::from_secs(1), evaluate(page, "1"))
+        .await
+        .is_ok_and(|r| r.is_ok());
+    if answers {
+        TabError::TimedOut(format!("no load event within {secs} s"))
+    } else {
+        TabError::Stuck(format!("the page stopped answering within {secs} s"))
+    }
+}
+
+/// Why a document response is not a page to audit: `204`/`205` (nothing to
+/// show), a download (`Content-Disposition: attachment`), or a type that is not
+/// HTML.
+fn not_a_page(
+    response: &chromiumoxide::cdp::browser_protocol::network::Response,
+) -> Option<String> {
+    if matches!(response.status, 204 | 205) {
+        return Some(format!(
+            "the response is HTTP {} (no content)",
+            response.status
+        ));
+    }
+    let header = |name: &str| {
+        response
+            .headers
+            .inner()
+            .as_object()
+            .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_string)
+    };
+    if header("content-disposition").is_some_and(|d| {
+        d.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("attachment")
+    }) {
+        return Some("the response is a download (Content-Disposition: attachment)".into());
+    }
+    let mime = response.mime_type.to_ascii_lowercase();
+    let page = mime.is_empty() || mime == "text/html" || mime == "application/xhtml+xml";
+    (!page).then(|| format!("the response is {mime}, not an HTML page"))
+}
+
+/// What the recorder's `busy()` reports.
+#[derive(Debug, Deserialize)]
+struct Pending {
+    soon_ms: Option<f64>,
+    #[serde(default)]
+    recurring: bool,
+    since_push_ms: Option<f64>,
+}
+
+/// What one operation has learnt so far.
+pub(super) struct OpState {
+    pub(super) network: Inflight,
+    /// Why the page was still busy when the settle cap was reached.
+    pub(super) busy: Option<String>,
+    pub(super) alive: Arc<std::sync::atomic::AtomicBool>,
+    pub(super) main_frame: String,
+    pub(super) document_pending: bool,
+    pub(super) loaded_at: Option<Instant>,
+    pub(super) crashed: bool,
+    pub(super) loader_id: Option<String>,
+    pub(super) last_document: Option<String>,
+    pub(super) documents: HashMap<String, u16>,
+    pub(super) sdk_ids: HashSet<String>,
+    pub(super) sdk_requests: Vec<String>,
+    pub(super) dialogs: Vec<Dialog>,
+    /// Set at the main document's load event: from then on, a navigation out
+    /// of scope is the page leaving, not a redirect of the URL asked for.
+    pub(super) loaded_flag: Arc<std::sync::atomic::AtomicBool>,
+    /// Why the main document's response is not a page to audit (a download,
+    /// `204`, a non-HTML type), recognised at the response.
+    pub(super) not_a_page: Option<String>,
+}
+
+impl OpState {
+    pub(super) fn new(
+        now: Instant,
+        main_frame: String,
+        alive: Arc<std::sync::atomic::AtomicBool>,
+        loaded_flag: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Self {
+        OpState {
+            loaded_flag,
+            not_a_page: None,
+            network: Inflight::new(now),
+            busy: None,
+            alive,
+            main_frame,
+            document_pending: false,
+            loaded_at: None,
+            crashed: false,
+            loader_id: None,
+            last_document: None,
+            documents: HashMap::new(),
+            sdk_ids: HashSet::new(),
+            sdk_requests: Vec::new(),
+            dialogs: Vec::new(),
+        }
+    }
+
+    /// HTTP status of the current main document.
+    pub(super) fn status(&self) -> Option<u16> {
+        let id = self.last_document.as_ref().or(self.loader_id.as_ref())?;
+        self.documents.get(id).copied()
+    }
+
+    pub(super) async fn apply(&mut self, page: &Page, event: Cdp) {
+        let now = Instant::now();
+        match event {
+            Cdp::RequestSent(e) => {
+                let id = e.request_id.inner().clone();
+                self.network.started(&id, now);
+                let main_document = e.r#type == Some(ResourceType::Document)
+                    && e.frame_id
+                        .as_ref()
+                        .is_some_and(|f| *f.inner() == self.main_frame);
+                if main_document {
+                    // A new document: what the old one requested no longer counts.
+                    self.document_pending = true;
+                    self.loaded_at = None;
+                    self.last_document = Some(id.clone());
+                    self.sdk_ids.clear();
+                    self.sdk_requests.clear();
+                }
+                if is_sdk_script(&e.request.url) && self.sdk_ids.insert(id) {
+                    self.sdk_requests.push(e.request.url.clone());
+                }
+            }
+            Cdp::RequestDone(id) => self.network.finished(&id, now),
+            Cdp::Response(e) => {
+                if e.r#type == ResourceType::Document {
+                    self.documents
+                        .insert(e.request_id.inner().clone(), e.response.status as u16);
+                    let main = e
+                        .frame_id
+                        .as_ref()
+                        .is_some_and(|f| *f.inner() == self.main_frame);
+                    if main && self.document_pending && self.loaded_at.is_none() {
+                        self.not_a_page = not_a_page(&e.response);
+                    }
+                }
+            }
+            Cdp::Load => {
+                self.loaded_at = Some(now);
+                self.loaded_flag
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                self.network.touch(now);
+            }
+            Cdp::Dialog(e) => {
+                self.dialogs.push(Dialog {
+                    kind: format!("{:?}", e.r#type).to_lowercase(),
+                    message: e.message.clone(),
+                });
+                // Dismiss, without waiting on the answer inside the event loop.
+                let page = page.clone();
+                tokio::spawn(async move {
+                    let _ = page.execute(HandleJavaScriptDialogParams::new(false)).await;
+                });
+            }
+            Cdp::Crashed => self.crashed = true,
+        }
+    }
+
+    /// Reads events until `done` holds (true) or the deadline passes (false).
+    pub(super) async fn wait(
+        &mut self,
+        page: &Page,
+        events: &mut SelectAll<BoxStream<'static, Cdp>>,
+        deadline: Instant,
+        done: impl Fn(&Self, Instant) -> bool,
+    ) -> bool {
+        loop {
+            if !self.alive.load(std::sync::atomic::Ordering::SeqCst) {
+                // The browser died: nothing will ever answer. Counted as a crash.
+                self.crashed = true;
+            }
+            if self.crashed {
+                return false;
+            }
+            if done(self, Instant::now()) {
+                return true;
+            }
+            let tick = (Instant::now() + Duration::from_millis(50)).min(deadline);
+            tokio::select! {
+                Some(event) = events.next() => self.apply(page, event).await,
+                _ = tokio::time::sleep_until(tick.into()) => {
+                    if Instant::now() >= deadline {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads events until `done` holds or a crash (then returns), or the
+    /// deadline (then never returns: the pending command's own timeout decides).
+    pub(super) async fn pump_until(
+        &mut self,
+        page: &Page,
+        events: &mut SelectAll<BoxStream<'static, Cdp>>,
+        deadline: Instant,
+        done: impl Fn(&Self) -> bool,
+    ) {
+        if self.wait(page, events, deadline, |s, _| done(s)).await || self.crashed {
+            return;
+        }
+        std::future::pending::<()>().await;
+    }
+
+    /// Reads events until the deadline or a crash; used beside a pending command.
+    pub(super) async fn pump(
+        &mut self,
+        page: &Page,
+        events: &mut SelectAll<BoxStream<'static, Cdp>>,
+        deadline: Instant,
+    ) {
+        self.wait(page, events, deadline, |_, _| false).await;
+        if !self.crashed {
+            // The pending command's own timeout decides; never finish first.
+            std::future::pending::<()>().await;
+        }
+    }
+}

@@ -1,0 +1,701 @@
+//! A tab that audits pages: navigate, act, settle, take the recorder's log, and
+//! return a [`PageCapture`]. The tab is the only thing that reads a page; the
+//! CDP bookkeeping of one operation is in `operation`, DOM actions in `dom`,
+//! script sources in `sources`.
+
+use super::dom::{url_matches, DomAction, WaitCondition};
+use super::failure::TabError;
+use super::operation::{evaluate, Cdp, OpState, Operation};
+use super::sources;
+use crate::capture::{Event, PageCapture, ReadBack};
+use crate::crawl::Scope;
+use crate::error::Fatal;
+use chromiumoxide::cdp::browser_protocol::emulation::SetFocusEmulationEnabledParams;
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    ContinueRequestParams, EnableParams as FetchEnable, EventRequestPaused, FailRequestParams,
+    FulfillRequestParams, RequestPattern, RequestStage,
+};
+use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
+use chromiumoxide::cdp::browser_protocol::network::{
+    ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
+    EventResponseReceived, ResourceType,
+};
+use chromiumoxide::cdp::browser_protocol::page::{
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, EventJavascriptDialogOpening,
+    EventLoadEventFired,
+};
+use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, TerminateExecutionParams};
+use chromiumoxide::page::ScreenshotParams;
+use chromiumoxide::Page;
+use futures::stream::SelectAll;
+use futures::StreamExt;
+use serde::Deserialize;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The in-page recorder, installed before any page script runs.
+pub const RECORDER_JS: &str = include_str!("../recorder.js");
+
+/// The default read-back expression of `user-not-returned`.
+pub const DEFAULT_USER_EXPR: &str = "window.InsiderQueue.user";
+
+/// How a page is visited.
+#[derive(Debug, Clone)]
+pub struct VisitOptions {
+    /// Everything (load, settle, read-back) must finish within this.
+    pub timeout: Duration,
+    /// No request in flight for this long counts as network quiet.
+    pub quiet: Duration,
+    /// The settle window: after network quiet, wait this long for late pushes
+    /// (fixed), or look this far ahead for timers that could still push (auto).
+    pub settle: Duration,
+    /// How a page is settled after its load event.
+    pub mode: SettleMode,
+    /// A page waits at most this long after load, then is judged as still busy.
+    pub max_settle: Duration,
+    /// The expression that reads the user back.
+    pub user_expr: String,
+}
+
+/// How a page is settled after its load event (interface.md, "How a page is audited").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SettleMode {
+    /// Until nothing can still push: no request in flight, no timer due within
+    /// the settle window, and silence while recurring work runs.
+    #[default]
+    Auto,
+    /// 500 ms without a request, then the whole settle window (0.1's behaviour).
+    Fixed,
+}
+
+impl Default for VisitOptions {
+    fn default() -> Self {
+        VisitOptions {
+            timeout: Duration::from_secs(30),
+            quiet: Duration::from_millis(500),
+            settle: Duration::from_millis(500),
+            mode: SettleMode::Auto,
+            max_settle: Duration::from_secs(10),
+            user_expr: DEFAULT_USER_EXPR.to_string(),
+        }
+    }
+}
+
+/// Where the recorder's log stands: pushes after a mark came after an action.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Mark {
+    /// The document the recorder runs in.
+    pub doc: String,
+    /// The last sequence number handed out.
+    pub seq: u64,
+}
+
+/// A tab with the recorder installed, reused from page to page.
+pub struct Tab {
+    page: Page,
+    /// False once the browser's connection is gone.
+    alive: Arc<std::sync::atomic::AtomicBool>,
+    /// The crawl's scope while a crawl visit runs; `None`: any navigation.
+    scope: Arc<Mutex<Option<Scope>>>,
+    /// Navigations refused because they left the scope.
+    blocked: Arc<Mutex<Vec<String>>>,
+    /// Whether the current page reached its load event (a navigation out of
+    /// scope after it is the page leaving: it is held, not failed).
+    loaded: Arc<std::sync::atomic::AtomicBool>,
+    /// Where the loaded page tried to go out of scope (the first such URL).
+    left_to: Arc<Mutex<Option<String>>>,
+    /// Why the gatekeeper stopped the document's response (a download).
+    refused: Arc<Mutex<Option<String>>>,
+    /// Selectors of the fields a secret was typed into (masked in screenshots).
+    secret_fields: Mutex<Vec<String>>,
+    gatekeeper: tokio::task::JoinHandle<()>,
+}
+
+/// What a visit produced.
+pub struct Visit {
+    /// The capture, possibly of an unreachable page.
+    pub capture: PageCapture,
+    /// False when the tab is stuck (a script that never yields) and must be
+    /// replaced by a new one.
+    pub tab_usable: bool,
+    /// Set when a redirect left the crawl's scope: the page was not requested
+    /// there and is not audited.
+    pub out_of_scope: Option<String>,
+    /// Set when the response was not a page (a download, `204`, not HTML):
+    /// why. A crawl skips such a URL; `check` and steps report it unreachable.
+    pub not_a_page: Option<String>,
+    /// The recorder's document of the capture.
+    pub doc: Option<String>,
+}
+
+impl Visit {
+    /// The visit of a page that could not be audited.
+    fn failed(url: &str, failure: TabError) -> Self {
+        Visit {
+            capture: PageCapture::unreachable(url, failure.to_string()),
+            tab_usable: failure.tab_usable(),
+            out_of_scope: None,
+            not_a_page: None,
+            doc: None,
+        }
+    }
+}
+
+/// What the collecting expression returns.
+#[derive(Deserialize)]
+struct Dump {
+    #[serde(default)]
+    missing: bool,
+    #[serde(default)]
+    events: Vec<Event>,
+    #[serde(default)]
+    dropped: u64,
+    readback: Option<ReadBack>,
+    #[serde(default)]
+    sdk: bool,
+    href: Option<String>,
+    start_url: Option<String>,
+    #[serde(default)]
+    links: Vec<String>,
+    doc: Option<String>,
+}
+
+impl Tab {
+    /// Prepares a tab: the recorder on every new document; the debugger (for
+    /// reading script sources) with pauses skipped so `debugger;` cannot hang a
+    /// page; and a gatekeeper that lets a crawl's document requests through only
+    /// inside its scope, so a redirect never requests an out-of-scope URL.
+    pub async fn new(page: Page, alive: Arc<std::sync::atomic::AtomicBool>) -> Result<Tab, Fatal> {
+        let scope: Arc<Mutex<Option<Scope>>> = Arc::default();
+        let blocked: Arc<Mutex<Vec<String>>> = Arc::default();
+        let setup = async {
+            page.execute(AddScriptToEvaluateOnNewDocumentParams::new(RECORDER_JS))
+                .await?;
+            // Every tab counts as focused, as a visitor's would (and a browser
+            // we did not launch may throttle background tabs).
+            page.execute(SetFocusEmulationEnabledParams::new(true))
+                .await?;
+            let paused = page.event_listener::<EventRequestPaused>().await?;
+            let pattern = |stage| {
+                RequestPattern::builder()
+                    .url_pattern("*")
+                    .resource_type(ResourceType::Document)
+                    .request_stage(stage)
+                    .build()
+            };
+            page.execute(
+                FetchEnable::builder()
+                    .pattern(pattern(RequestStage::Request))
+                    .pattern(pattern(RequestStage::Response))
+                    .build(),
+            )
+            .await?;
+            Ok::<_, chromiumoxide::error::CdpError>(paused)
+        };
+        let mut paused = tokio::time::timeout(Duration::from_secs(20), setup)
+            .await
+            .map_err(|_| Fatal::BrowserDied("setting up a tab timed out".into()))?
+            .map_err(|e| Fatal::BrowserDied(format!("cannot set up a tab: {e}")))?;
+        let loaded: Arc<std::sync::atomic::AtomicBool> = Arc::default();
+        let left_to: Arc<Mutex<Option<String>>> = Arc::default();
+        let refused: Arc<Mutex<Option<String>>> = Arc::default();
+        let gatekeeper = {
+            let (page, scope, blocked) = (page.clone(), scope.clone(), blocked.clone());
+            let (loaded, left_to, refused) = (loaded.clone(), left_to.clone(), refused.clone());
+            tokio::spawn(async move {
+                while let Some(event) = paused.next().await {
+                    if event.response_status_code.is_some() || event.response_error_reason.is_some()
+                    {
+                        // A document's response: a download is stopped before it
+                        // starts (a pending download holds the context's other
+                        // navigations); everything else goes on.
+                        let page = page.clone();
+                        let download = event.response_headers.iter().flatten().any(|h| {
+                            h.name.eq_ignore_ascii_case("content-disposition")
+                                && h.value
+                                    .trim_start()
+                                    .to_ascii_lowercase()
+                                    .starts_with("attachment")
+                        });
+                        if download {
+                            *refused.lock().expect("refused lock") = Some(
+                                "the response is a download (Content-Disposition: attachment)"
+                                    .into(),
+                            );
+                        }
+                        tokio::spawn(async move {
+                            let id = event.request_id.clone();
+                            let _ = if download {
+                                page.execute(FailRequestParams::new(id, ErrorReason::Aborted))
+                                    .await
+                                    .map(|_| ())
+                            } else {
+                                page.execute(ContinueRequestParams::new(id))
+                                    .await
+                                    .map(|_| ())
+                            };
+                        });
+                        continue;
+                    }
+                    let allowed = match (
+                        scope.lock().expect("scope lock").as_ref(),
+                        url::Url::parse(&event.request.url),
+                    ) {
+                        (None, _) => true,
+                        (Some(scope), Ok(url)) => scope.allows(&url),
+                        (Some(_), Err(_)) => false,
+                    };
+                    let page = page.clone();
+                    if allowed {
+                        tokio::spawn(async move {
+                            let _ = page
+                                .execute(ContinueRequestParams::new(event.request_id.clone()))
+                                .await;
+                        });
+                    } else if loaded.load(std::sync::atomic::Ordering::SeqCst) {
+                        // The loaded page navigates itself away (a meta refresh,
+                        // location.href): answered "204 No Content", so the
+                        // browser stays on the page and it is judged on what it
+                        // did; the report says where it tried to go.
+                        tracing::info!(url = %event.request.url, "not requested: the page tried to leave the scope");
+                        left_to
+                            .lock()
+                            .expect("left_to lock")
+                            .get_or_insert_with(|| event.request.url.clone());
+                        tokio::spawn(async move {
+                            let _ = page
+                                .execute(FulfillRequestParams::new(event.request_id.clone(), 204))
+                                .await;
+                        });
+                    } else {
+                        tracing::info!(url = %event.request.url, "not requested: outside the crawl's scope");
+                        blocked
+                            .lock()
+                            .expect("blocked lock")
+                            .push(event.request.url.clone());
+                        tokio::spawn(async move {
+                            let _ = page
+                                .execute(FailRequestParams::new(
+                                    event.request_id.clone(),
+                                    ErrorReason::BlockedByClient,
+                                ))
+                                .await;
+                        });
+                    }
+                }
+            })
+        };
+        Ok(Tab {
+            page,
+            alive,
+            scope,
+            blocked,
+            loaded,
+            left_to,
+            refused,
+            secret_fields: Mutex::default(),
+            gatekeeper,
+        })
+    }
+
+    /// Closes the tab, giving up quickly on a stuck renderer.
+    pub async fn close(self) {
+        self.gatekeeper.abort();
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            self.page.execute(TerminateExecutionParams::default()),
+        )
+        .await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.page.clone().close()).await;
+    }
+
+    async fn operation(&self, options: &VisitOptions) -> Result<Operation, TabError> {
+        let p = &self.page;
+        let listen = async {
+            let mut all = SelectAll::new();
+            all.push(
+                p.event_listener::<EventRequestWillBeSent>()
+                    .await?
+                    .map(Cdp::RequestSent)
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventLoadingFinished>()
+                    .await?
+                    .map(|e| Cdp::RequestDone(e.request_id.inner().clone()))
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventLoadingFailed>()
+                    .await?
+                    .map(|e| Cdp::RequestDone(e.request_id.inner().clone()))
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventResponseReceived>()
+                    .await?
+                    .map(Cdp::Response)
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventLoadEventFired>()
+                    .await?
+                    .map(|_| Cdp::Load)
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventJavascriptDialogOpening>()
+                    .await?
+                    .map(Cdp::Dialog)
+                    .boxed(),
+            );
+            all.push(
+                p.event_listener::<EventTargetCrashed>()
+                    .await?
+                    .map(|_| Cdp::Crashed)
+                    .boxed(),
+            );
+            Ok::<_, chromiumoxide::error::CdpError>(all)
+        };
+        let events = listen.await.map_err(|e| TabError::Browser(e.to_string()))?;
+        let started = Instant::now();
+        Ok(Operation {
+            events,
+            state: OpState::new(
+                started,
+                self.page.target_id().inner().clone(),
+                self.alive.clone(),
+                self.loaded.clone(),
+            ),
+            started,
+            deadline: started + options.timeout,
+            timeout: options.timeout,
+        })
+    }
+
+    /// Visits `url` (inside `scope` when crawling) and records what happened to
+    /// `window.InsiderQueue`.
+    pub async fn visit(&self, url: &str, options: &VisitOptions, scope: Option<&Scope>) -> Visit {
+        *self.scope.lock().expect("scope lock") = scope.cloned();
+        self.blocked.lock().expect("blocked lock").clear();
+        *self.left_to.lock().expect("left_to lock") = None;
+        self.loaded
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let result = async {
+            let mut op = self.operation(options).await?;
+            op.navigate(&self.page, url).await?;
+            op.settle(&self.page, options).await?;
+            Ok::<_, TabError>(op)
+        }
+        .await;
+        let op = match result {
+            Ok(op) => op,
+            Err(failure) => {
+                let out_of_scope = self.blocked.lock().expect("blocked lock").first().cloned();
+                let refused = self.refused.lock().expect("refused lock").clone();
+                let failure = match (&out_of_scope, refused) {
+                    (Some(to), _) => TabError::OutOfScope(to.clone()),
+                    (None, Some(why)) => TabError::NotAPage(why),
+                    (None, None) => failure,
+                };
+                *self.scope.lock().expect("scope lock") = None;
+                let not_a_page = match &failure {
+                    TabError::NotAPage(reason) => Some(reason.clone()),
+                    _ => None,
+                };
+                return Visit {
+                    out_of_scope,
+                    not_a_page,
+                    ..Visit::failed(url, failure)
+                };
+            }
+        };
+        // The scope holds until the page is read: a page leaving late is held too.
+        let mut visit = self.finish(url, op, options).await;
+        *self.scope.lock().expect("scope lock") = None;
+        visit.capture.left_to = self.left_to.lock().expect("left_to lock").clone();
+        visit
+    }
+
+    /// Navigates to `url` and settles, without auditing.
+    pub async fn goto(&self, url: &str, options: &VisitOptions) -> Result<(), TabError> {
+        let mut op = self.operation(options).await?;
+        op.navigate(&self.page, url).await?;
+        op.settle(&self.page, options).await
+    }
+
+    /// Runs `action` in the page, then settles (following a navigation it starts).
+    pub async fn act(&self, action: &DomAction, options: &VisitOptions) -> Result<(), TabError> {
+        let mut op = self.operation(options).await?;
+        let page = self.page.clone();
+        let perform = action.perform(&page);
+        let result = tokio::select! {
+            result = tokio::time::timeout_at(op.deadline.into(), perform) => result.unwrap_or_else(|_| Err(format!("no answer within {} s", options.timeout.as_secs()))),
+            _ = op.state.pump(&self.page, &mut op.events, op.deadline) => Err("the renderer crashed or the browser died".into()),
+        };
+        result.map_err(|reason| {
+            if op.state.crashed {
+                TabError::Crashed
+            } else {
+                TabError::Action(reason)
+            }
+        })?;
+        if action.may_navigate() {
+            op.settle(&self.page, options).await
+        } else {
+            // Typing, choosing and ticking start no navigation: network quiet is
+            // enough. Late pushes are not lost: the recorder's log of the document
+            // is taken whole when the page is audited.
+            let quiet_only = VisitOptions {
+                settle: Duration::ZERO,
+                ..options.clone()
+            };
+            op.settle(&self.page, &quiet_only).await
+        }
+    }
+
+    /// Waits until `condition` holds in the page (polling), or fails at the deadline.
+    pub async fn wait_until(
+        &self,
+        condition: &WaitCondition,
+        options: &VisitOptions,
+    ) -> Result<(), TabError> {
+        let deadline = Instant::now() + options.timeout;
+        loop {
+            let holds = match condition {
+                WaitCondition::Selector(selector) => {
+                    let expr = format!(
+                        "document.querySelector({}) !== null",
+                        serde_json::to_string(selector).expect("a string")
+                    );
+                    evaluate(&self.page, &expr)
+                        .await
+                        .ok()
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(false)
+                }
+                WaitCondition::Url(glob) => self.url().await.is_some_and(|u| url_matches(glob, &u)),
+            };
+            if holds {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(TabError::Action(format!(
+                    "still waiting after {} s",
+                    options.timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits for network quiet and the settle window on the current page.
+    pub async fn settle(&self, options: &VisitOptions) -> Result<(), TabError> {
+        let mut op = self.operation(options).await?;
+        op.settle(&self.page, options).await
+    }
+
+    /// Settles and audits the page the tab is on (the end of a login, a logout click).
+    pub async fn audit_current(&self, options: &VisitOptions) -> Visit {
+        let url = self.url().await.unwrap_or_default();
+        let settled = async {
+            let mut op = self.operation(options).await?;
+            op.settle(&self.page, options).await?;
+            Ok::<_, TabError>(op)
+        }
+        .await;
+        match settled {
+            Ok(op) => self.finish(&url, op, options).await,
+            Err(failure) => Visit::failed(&url, failure),
+        }
+    }
+
+    /// Where the recorder's log stands now.
+    pub async fn mark(&self) -> Option<Mark> {
+        let value = evaluate(
+            &self.page,
+            "window.__insiderAuditRecorder ? window.__insiderAuditRecorder.mark() : null",
+        )
+        .await
+        .ok()?;
+        serde_json::from_value(value).ok()
+    }
+
+    /// The URL of the current document.
+    pub async fn url(&self) -> Option<String> {
+        evaluate(&self.page, "document.URL")
+            .await
+            .ok()?
+            .as_str()
+            .map(str::to_string)
+    }
+
+    /// Evaluates `expression` in the page and returns its JSON value.
+    pub async fn evaluate(&self, expression: &str) -> Result<serde_json::Value, String> {
+        evaluate(&self.page, expression).await
+    }
+
+    /// Evaluates `expression` and awaits the promise it returns.
+    pub async fn evaluate_async(&self, expression: &str) -> Result<serde_json::Value, String> {
+        let params = EvaluateParams::builder()
+            .expression(expression)
+            .return_by_value(true)
+            .await_promise(true)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let result = tokio::time::timeout(Duration::from_secs(15), self.page.execute(params))
+            .await
+            .map_err(|_| "no answer within 15 s".to_string())?
+            .map_err(|e| e.to_string())?;
+        Ok(result.result.result.value.clone().unwrap_or_default())
+    }
+
+    /// A PNG screenshot of the viewport.
+    /// Every field that received a secret is masked while the picture is taken.
+    pub async fn screenshot(&self) -> Result<Vec<u8>, String> {
+        let fields = self
+            .secret_fields
+            .lock()
+            .expect("secret fields lock")
+            .clone();
+        let mask = |on: bool| {
+            let selectors = serde_json::to_string(&fields).expect("strings");
+            format!(
+                "(() => {{ for (const s of {selectors}) {{ let els = []; try {{ els = document.querySelectorAll(s); }} catch (e) {{}} for (const el of els) {{ if ({on}) {{ el.style.setProperty('-webkit-text-security', 'disc', 'important'); el.style.setProperty('color', 'transparent', 'important'); el.style.setProperty('text-shadow', '0 0 0 #999', 'important'); }} else {{ el.style.removeProperty('-webkit-text-security'); el.style.removeProperty('color'); el.style.removeProperty('text-shadow'); }} }} }} return true; }})()"
+            )
+        };
+        if !fields.is_empty() {
+            // No picture at all rather than one that might show a secret.
+            evaluate(&self.page, &mask(true))
+                .await
+                .map_err(|e| format!("cannot mask the secret fields: {e}"))?;
+        }
+        let params = ScreenshotParams::builder()
+            .format(CaptureScreenshotFormat::Png)
+            .build();
+        let shot = tokio::time::timeout(Duration::from_secs(10), self.page.screenshot(params))
+            .await
+            .map_err(|_| "the screenshot timed out".to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        if !fields.is_empty() {
+            let _ = evaluate(&self.page, &mask(false)).await;
+        }
+        shot
+    }
+
+    /// Remembers that the element at `selector` received a secret: screenshots
+    /// of this tab mask it.
+    pub fn received_secret(&self, selector: &str) {
+        let mut fields = self.secret_fields.lock().expect("secret fields lock");
+        if !fields.iter().any(|f| f == selector) {
+            fields.push(selector.to_string());
+        }
+    }
+
+    /// Sets a cookie for `url`.
+    pub async fn set_cookie(
+        &self,
+        url: &str,
+        name: &str,
+        value: &str,
+        path: &str,
+    ) -> Result<(), String> {
+        use chromiumoxide::cdp::browser_protocol::network::CookieParam;
+        let cookie = CookieParam::builder()
+            .name(name)
+            .value(value)
+            .url(url)
+            .path(path)
+            .build()
+            .map_err(|e| e.to_string())?;
+        self.page
+            .set_cookie(cookie)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn finish(&self, url: &str, mut op: Operation, options: &VisitOptions) -> Visit {
+        let unreachable = |failure: TabError| Visit::failed(url, failure);
+        let load_ms = op
+            .state
+            .loaded_at
+            .map(|t| t.duration_since(op.started).as_millis() as u64);
+        if let Some(status) = op.state.status().filter(|s| *s >= 400) {
+            let mut v = unreachable(TabError::Http(status));
+            v.capture.status = Some(status);
+            return v;
+        }
+        let collect_deadline = op.deadline.max(Instant::now() + Duration::from_secs(1));
+        let collect = self.collect(&options.user_expr);
+        let dump = tokio::select! {
+            dump = tokio::time::timeout_at(collect_deadline.into(), collect) => dump.ok(),
+            _ = op.state.pump(&self.page, &mut op.events, collect_deadline) => None,
+        };
+        let dump = match dump {
+            Some(Ok(dump)) => dump,
+            Some(Err(reason)) => return unreachable(TabError::Unreadable(reason)),
+            None if op.state.crashed => return unreachable(TabError::Crashed),
+            None => {
+                return unreachable(TabError::Stuck(format!(
+                    "the page did not answer within {} s",
+                    op.timeout.as_secs()
+                )))
+            }
+        };
+        let mut capture = PageCapture {
+            url: url.to_string(),
+            final_url: dump.href,
+            start_url: dump.start_url,
+            existence_tests: Vec::new(),
+            still_busy: op.state.busy.clone(),
+            left_to: None,
+            status: op.state.status(),
+            load_ms,
+            unreachable: None,
+            events: dump.events,
+            events_dropped: dump.dropped,
+            readback: dump.readback,
+            sdk_present: dump.sdk,
+            sdk_requests: op.state.sdk_requests.clone(),
+            dialogs: op.state.dialogs.clone(),
+            logged_in_from_seq: None,
+            links: dump.links,
+        };
+        if dump.missing {
+            capture.unreachable = Some(crate::capture::Unreachable {
+                reason: "the recorder did not run on this page".into(),
+            });
+        }
+        sources::read(&self.page, &mut capture).await;
+        Visit {
+            capture,
+            tab_usable: true,
+            out_of_scope: None,
+            not_a_page: None,
+            doc: dump.doc,
+        }
+    }
+
+    async fn collect(&self, user_expr: &str) -> Result<Dump, String> {
+        let expression = format!(
+            r#"(() => {{
+  const r = window.__insiderAuditRecorder;
+  if (!r) return {{ missing: true }};
+  const out = r.take();
+  let readback;
+  try {{ readback = {{ outcome: 'value', value: r.encode((function () {{ return ({user_expr}); }})()) }}; }}
+  catch (e) {{ let m = 'error'; try {{ m = '' + e; }} catch (_) {{}} readback = {{ outcome: 'threw', message: m }}; }}
+  let sdk = false;
+  try {{ sdk = window.Insider !== undefined && window.Insider !== null; }} catch (_) {{}}
+  const links = [];
+  try {{ const as = document.querySelectorAll('a[href]'); for (let i = 0; i < as.length && i < 5000; i++) links[i] = String(as[i].href); }} catch (_) {{}}
+  return {{ events: out.events, dropped: out.dropped, doc: out.doc, start_url: out.start_url, readback, sdk, href: document.URL, links }};
+}})()"#
+        );
+        let value = evaluate(&self.page, &expression)
+            .await
+            .map_err(|e| format!("reading the recorder failed: {e}"))?;
+        serde_json::from_value(value).map_err(|e| format!("the recorder's log is unreadable: {e}"))
+    }
+}
