@@ -217,7 +217,9 @@ pub(super) fn from_str<T: serde::de::DeserializeOwned>(
 }
 
 fn describe(inner: serde_json::Error, path: &str) -> (usize, usize, String) {
-    let (line, column) = (inner.line(), inner.column());
+    // serde_json counts a position at the start of a line (a raw newline
+    // inside a string) as column 0; positions here are 1-based.
+    let (line, column) = (inner.line().max(1), inner.column().max(1));
     let text = inner.to_string();
     let bare = text
         .rsplit_once(" at line ")

@@ -333,3 +333,10 @@ fn a_settings_file_has_only_rules_and_accept() {
         e.message
     );
 }
+
+#[test]
+fn a_raw_newline_in_a_string_is_at_column_1_not_0() {
+    // Found by tests/properties.rs: serde_json says column 0 here.
+    let e = error_of("{ \"site\": \"a\n\", \"base_url\": \"http://x/\" }");
+    assert_eq!((e.line, e.column), (2, 1), "{e}");
+}
