@@ -3,7 +3,7 @@
 
 use crate::audit::{AuditOptions, PageResult};
 use crate::checks::{PageContext, Session};
-use crate::error::Fatal;
+use crate::error::{ExitCode, Fatal};
 use crate::expect::{Expectations, UserPushExpectation};
 
 use crate::browser::{SettleMode, VisitOptions, DEFAULT_USER_EXPR};
@@ -291,7 +291,7 @@ pub fn main() -> u8 {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return 3;
+            return ExitCode::CouldNotRun.code();
         }
     };
     // The browser is spawned from this thread (block_on runs here), so its
@@ -304,11 +304,11 @@ pub fn main() -> u8 {
     });
     // Dropping the run future above killed the browser if a signal came.
     runtime.shutdown_timeout(Duration::from_secs(2));
-    code
+    code.code()
 }
 
 /// Resolves on SIGINT or SIGTERM with the conventional exit code.
-async fn interrupted() -> u8 {
+async fn interrupted() -> ExitCode {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut int), Ok(mut term)) = (
         signal(SignalKind::interrupt()),
@@ -317,8 +317,8 @@ async fn interrupted() -> u8 {
         return std::future::pending().await;
     };
     let code = tokio::select! {
-        _ = int.recv() => 130,
-        _ = term.recv() => 143,
+        _ = int.recv() => ExitCode::Interrupted,
+        _ = term.recv() => ExitCode::Terminated,
     };
     eprintln!("insider-audit: interrupted, closing the browser");
     code
@@ -344,7 +344,7 @@ fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-async fn run(cli: Cli) -> u8 {
+async fn run(cli: Cli) -> ExitCode {
     let quiet = cli.quiet;
     let result = match cli.command {
         Command::Check {
@@ -401,7 +401,7 @@ async fn run(cli: Cli) -> u8 {
                 .expect("a schema serialises")
                 + "\n";
             write_stdout(text.as_bytes());
-            Ok(0)
+            Ok(ExitCode::Clean)
         }
         Command::Validate { files } => load_plans(&files).map(|plans| {
             let mut ledger = Ledger::new(chrono::Utc::now().date_naive());
@@ -427,7 +427,7 @@ async fn run(cli: Cli) -> u8 {
                     plan.base_url
                 );
             }
-            0
+            ExitCode::Clean
         }),
         Command::Demo(common) => match crate::demo::serve().await {
             Ok(site) => {
@@ -454,7 +454,7 @@ async fn run(cli: Cli) -> u8 {
 }
 
 /// Writes the starter scenario file.
-fn init(base_url: &str, output: &std::path::Path, force: bool) -> Result<u8, Fatal> {
+fn init(base_url: &str, output: &std::path::Path, force: bool) -> Result<ExitCode, Fatal> {
     let url = url::Url::parse(base_url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -471,7 +471,7 @@ fn init(base_url: &str, output: &std::path::Path, force: bool) -> Result<u8, Fat
         output.display(),
         output.display()
     );
-    Ok(0)
+    Ok(ExitCode::Clean)
 }
 
 /// Reads a JSON report; a bad one is a usage error naming the file and position.
@@ -495,7 +495,7 @@ fn diff_reports(
     new: &std::path::Path,
     format: DiffFormat,
     fail_on: FailOn,
-) -> Result<u8, Fatal> {
+) -> Result<ExitCode, Fatal> {
     let diff = crate::diff::diff(&read_report(old)?, &read_report(new)?);
     let text = match format {
         DiffFormat::Table => diff.table(),
@@ -503,11 +503,7 @@ fn diff_reports(
         DiffFormat::Json => serde_json::to_string_pretty(&diff).expect("a diff serialises") + "\n",
     };
     write_stdout(text.as_bytes());
-    Ok(if diff.fails_at(fail_on.threshold()) {
-        1
-    } else {
-        0
-    })
+    Ok(ExitCode::of_findings(diff.fails_at(fail_on.threshold())))
 }
 
 /// Loads and validates every scenario file; all errors are reported, none is
@@ -550,7 +546,7 @@ fn with_url_list(mut plans: Vec<Plan>, common: &Common) -> Result<Vec<Plan>, Fat
 
 /// `run --discover-only`: crawls, settling each page without judging it, and
 /// writes the page list (one URL a line).
-async fn discover(plans: Vec<Plan>, common: &Common, quiet: bool) -> Result<u8, Fatal> {
+async fn discover(plans: Vec<Plan>, common: &Common, quiet: bool) -> Result<ExitCode, Fatal> {
     let mut options = common.audit_options()?;
     options.judge = false;
     let plans = select_scenarios(plans, &common.scenarios)?;
@@ -588,12 +584,12 @@ async fn discover(plans: Vec<Plan>, common: &Common, quiet: bool) -> Result<u8, 
     }
     match outcome.error {
         Some(error) => Err(error),
-        None => Ok(0),
+        None => Ok(ExitCode::Clean),
     }
 }
 
 /// `merge`: one report from shard reports or journals, in every format asked for.
-fn merge_reports(inputs: &[PathBuf], common: &Common, quiet: bool) -> Result<u8, Fatal> {
+fn merge_reports(inputs: &[PathBuf], common: &Common, quiet: bool) -> Result<ExitCode, Fatal> {
     let formats = if common.formats.is_empty() {
         vec![FormatKind::Table]
     } else {
@@ -606,11 +602,7 @@ fn merge_reports(inputs: &[PathBuf], common: &Common, quiet: bool) -> Result<u8,
         .collect::<Result<Vec<_>, _>>()?;
     let report = crate::merge::merge(shards);
     write_reports(&report, &targets, common, quiet)?;
-    Ok(if report.fails_at(common.threshold()) {
-        1
-    } else {
-        0
-    })
+    Ok(ExitCode::of_findings(report.fails_at(common.threshold())))
 }
 
 /// Keeps the scenarios named by --scenario (all when none is named).
@@ -672,7 +664,7 @@ fn check_targets(urls: &[String]) -> Result<Vec<url::Url>, Fatal> {
 }
 
 /// Launches the browser, audits, writes the reports, returns the exit code.
-async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> {
+async fn execute(work: Work, common: &Common, quiet: bool) -> Result<ExitCode, Fatal> {
     let options = common.audit_options()?;
     let formats = if common.formats.is_empty() {
         vec![FormatKind::Table]
@@ -790,11 +782,7 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<u8, Fatal> 
         );
         return Err(error);
     }
-    Ok(if report.fails_at(common.threshold()) {
-        1
-    } else {
-        0
-    })
+    Ok(ExitCode::of_findings(report.fails_at(common.threshold())))
 }
 
 /// Where each requested format goes.

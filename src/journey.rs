@@ -166,6 +166,7 @@ pub async fn run_scenario(
         judge: SessionJudge::new(),
         run: empty(),
         replay,
+        renew_after_failure: false,
         boundary_pending: false,
         consents: Vec::new(),
         audited: HashSet::new(),
@@ -213,6 +214,9 @@ struct Journey<'a> {
     consents: Vec<Mark>,
     audited: HashSet<String>,
     replay: Replay,
+    /// A step's action left the tab stuck: it is replaced once the failure
+    /// is recorded.
+    renew_after_failure: bool,
     on_event: &'a mut (dyn FnMut(JourneyEvent) + Send),
 }
 
@@ -474,6 +478,9 @@ impl Journey<'_> {
             Err(_) if !self.browser.is_alive() => Err(Stop::Fatal(self.browser.died())),
             Err(reason) => {
                 self.fail(step, &reason).await;
+                if std::mem::take(&mut self.renew_after_failure) {
+                    self.renew_tab().await?;
+                }
                 Err(Stop::Step)
             }
         }
@@ -556,9 +563,9 @@ impl Journey<'_> {
         match self.tab().act(&action, options).await {
             Ok(()) => Ok(()),
             Err(failure) => {
-                if !failure.tab_usable() {
-                    let _ = self.renew_tab().await;
-                }
+                // The stuck tab is replaced after the failure is recorded on it
+                // (its URL and screenshot), not before.
+                self.renew_after_failure |= !failure.tab_usable();
                 Err(failure.to_string())
             }
         }
@@ -1063,8 +1070,44 @@ async fn sitemap(tab: &Tab, plan: &Plan) -> Vec<Url> {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    let loc = regex::Regex::new(r"<loc>\s*([^<\s]+)\s*</loc>").expect("a valid regex");
-    loc.captures_iter(&text)
-        .filter_map(|c| Url::parse(c[1].trim()).ok())
+    sitemap_urls(&text)
+}
+
+/// The `<url><loc>` URLs of a sitemap, read as XML (entities decoded: a
+/// `&amp;` in a query string is `&`); an unreadable sitemap gives none.
+fn sitemap_urls(text: &str) -> Vec<Url> {
+    let Ok(doc) = roxmltree::Document::parse(text) else {
+        tracing::info!("the sitemap is not well-formed XML: no URLs taken from it");
+        return Vec::new();
+    };
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "loc")
+        .filter_map(|n| n.text())
+        .filter_map(|t| Url::parse(t.trim()).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sitemap_entities_are_decoded() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <url><loc>https://shop.test/search?q=espresso&amp;page=2</loc></url>
+  <url><loc>
+    https://shop.test/cart
+  </loc></url>
+</urlset>"#;
+        let urls: Vec<String> = sitemap_urls(xml).iter().map(Url::to_string).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://shop.test/search?q=espresso&page=2",
+                "https://shop.test/cart"
+            ]
+        );
+        assert!(sitemap_urls("<urlset><loc>unclosed").is_empty());
+    }
 }

@@ -376,6 +376,32 @@ async fn a_failing_step_stops_its_scenario_only() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_step_that_hangs_the_page_is_reported_on_that_page() {
+    let (shop, _other) = shop_servers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = r##"[
+      { "name": "hangs", "steps": [ { "goto": "/shop/stuck-button.html" }, { "click": "#hang", "timeout_ms": 3000 } ], "crawl": false },
+      { "name": "after", "steps": [ { "visit": "/shop/index.html" } ], "crawl": false }
+    ]"##;
+    let run = run(&shop, json!({}), scenarios, dir.path());
+    let message = run.report["pages"][0]["findings"][0]["message"]
+        .as_str()
+        .unwrap();
+    // The failure is recorded on the page that hung, before its tab is replaced.
+    assert!(message.contains("/shop/stuck-button.html"), "{message}");
+    assert!(!message.contains("about:blank"), "{message}");
+    assert_eq!(
+        run.report["pages"][0]["final_url"],
+        shop.url("/shop/stuck-button.html")
+    );
+    assert_eq!(
+        pages(&run.report)[1],
+        page("/shop/index.html", false, &[]),
+        "the next scenario ran"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn credentials_are_typed_only_on_the_base_origin() {
     let (shop, other) = shop_servers().await;
     let dir = tempfile::tempdir().unwrap();

@@ -522,12 +522,23 @@ impl Tab {
     }
 
     /// The URL of the current document.
+    /// Asked of the page (it knows route changes); a page stuck in a script
+    /// cannot answer, so then the browser's own record of the frame's URL.
     pub async fn url(&self) -> Option<String> {
-        evaluate(&self.page, "document.URL")
-            .await
-            .ok()?
-            .as_str()
-            .map(str::to_string)
+        let asked =
+            tokio::time::timeout(Duration::from_secs(2), evaluate(&self.page, "document.URL"))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .and_then(|v| v.as_str().map(str::to_string));
+        match asked {
+            Some(url) => Some(url),
+            None => tokio::time::timeout(Duration::from_secs(2), self.page.url())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .flatten(),
+        }
     }
 
     /// Evaluates `expression` in the page and returns its JSON value.

@@ -138,7 +138,7 @@ pub async fn serve() -> Result<DemoSite, Fatal> {
     }
     let server = StaticServer::start_shop(files, vec![demo_account()])
         .await
-        .map_err(|e| Fatal::Usage(format!("cannot serve the demo shop on 127.0.0.1: {e}")))?;
+        .map_err(|e| Fatal::Internal(format!("cannot serve the demo shop on 127.0.0.1: {e}")))?;
     Ok(DemoSite { server })
 }
 
@@ -151,7 +151,7 @@ impl DemoSite {
     /// The demo's journeys, aimed at this server.
     pub fn plan(&self) -> Result<Plan, Fatal> {
         let plan = scenario::parse(Path::new("scenarios/demo.json"), DEMO_SCENARIOS, &|_| None)
-            .map_err(|e| Fatal::Usage(format!("the embedded demo scenario is broken: {e}")))?;
+            .map_err(|e| Fatal::Internal(format!("the embedded demo scenario is broken: {e}")))?;
         let base = Url::parse(&format!("{}/", self.server.base_url())).expect("a loopback URL");
         Ok(plan.rebase(base))
     }
