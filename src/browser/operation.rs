@@ -331,6 +331,9 @@ pub(super) struct OpState {
     /// Why the main document's response is not a page to audit (a download,
     /// `204`, a non-HTML type), recognised at the response.
     pub(super) not_a_page: Option<String>,
+    /// A loaded page's own navigation, until its answer says whether it
+    /// brings a new document.
+    pub(super) pending_document: Option<String>,
 }
 
 impl OpState {
@@ -343,6 +346,7 @@ impl OpState {
         OpState {
             loaded_flag,
             not_a_page: None,
+            pending_document: None,
             network: Inflight::new(now),
             busy: None,
             alive,
@@ -375,13 +379,14 @@ impl OpState {
                     && e.frame_id
                         .as_ref()
                         .is_some_and(|f| *f.inner() == self.main_frame);
-                if main_document {
-                    // A new document: what the old one requested no longer counts.
-                    self.document_pending = true;
-                    self.loaded_at = None;
-                    self.last_document = Some(id.clone());
-                    self.sdk_ids.clear();
-                    self.sdk_requests.clear();
+                let loaded = self.loaded_flag.load(std::sync::atomic::Ordering::SeqCst);
+                if main_document && !loaded {
+                    self.new_document(&id);
+                } else if main_document {
+                    // A loaded page navigating itself: a new document only if
+                    // the answer is one (a 204, or the gatekeeper holding the
+                    // page in scope, leaves the page where it is).
+                    self.pending_document = Some(id.clone());
                 }
                 if is_sdk_script(&e.request.url) && self.sdk_ids.insert(id) {
                     self.sdk_requests.push(e.request.url.clone());
@@ -420,6 +425,15 @@ impl OpState {
             }
             Cdp::Crashed => self.crashed = true,
         }
+    }
+
+    /// A new main document: what the old one requested no longer counts.
+    fn new_document(&mut self, id: &str) {
+        self.document_pending = true;
+        self.loaded_at = None;
+        self.last_document = Some(id.to_string());
+        self.sdk_ids.clear();
+        self.sdk_requests.clear();
     }
 
     /// Reads events until `done` holds (true) or the deadline passes (false).
