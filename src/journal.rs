@@ -168,8 +168,7 @@ impl Replays {
                     .by_scenario
                     .entry(skipped.scenario.clone())
                     .or_default()
-                    .skipped
-                    .insert(skipped.url.clone(), skipped);
+                    .add_skipped(skipped);
             }
         }
         replays

@@ -89,6 +89,23 @@ fn wait_exit(tool: &mut Child) -> ExitStatus {
     }
 }
 
+/// Waits (at most 30 s) until the journal holds its first record.
+fn wait_for_first_record(journal: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(journal)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 1
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first page never reached the journal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn assert_group_gone(pgid: i32, how: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while group_alive(pgid) {
@@ -218,20 +235,7 @@ async fn a_browser_killed_mid_run_is_relaunched_and_the_run_completes() {
         .unwrap();
     let chromium = chromium_of(&tool);
     // Let the first page reach the journal and the second one hang, then kill the browser.
-    let journal = dir.path().join("pages.jsonl");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::fs::read_to_string(&journal)
-        .unwrap_or_default()
-        .lines()
-        .count()
-        < 1
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the first page never reached the journal"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_first_record(&dir.path().join("pages.jsonl"));
     std::thread::sleep(Duration::from_millis(500));
     // SAFETY: killing the process group of our child's browser.
     unsafe { libc::kill(-chromium, libc::SIGKILL) };
@@ -291,19 +295,7 @@ async fn pages_are_on_disk_as_soon_as_judged_so_ctrl_c_loses_nothing() {
         .spawn()
         .unwrap();
     let stream = dir.path().join("pages.jsonl");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::fs::read_to_string(&stream)
-        .unwrap_or_default()
-        .lines()
-        .count()
-        < 1
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the first page never reached the disk"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_first_record(&stream);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(tool.id() as i32, libc::SIGINT) };
     assert_eq!(wait_exit(&mut tool).code(), Some(130));
