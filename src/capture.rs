@@ -275,10 +275,17 @@ pub struct PageCapture {
     /// Pushes with `seq` at or above this count as logged in (`None`: every push
     /// on the page has the page's own session state).
     pub logged_in_from_seq: Option<u64>,
-    /// Links of the rendered page (`a[href]`, absolute), for the crawl.
+    /// Links of the rendered page (`a[href]`, absolute), for the crawl: the
+    /// first [`MAX_LINKS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
+    /// How many `a[href]` the page had, also past [`MAX_LINKS`].
+    #[serde(default)]
+    pub links_total: u64,
 }
+
+/// The links of one page the crawl reads; a page with more gets a note.
+pub const MAX_LINKS: usize = 5000;
 
 impl PageCapture {
     /// A capture of a page that could not be audited.
@@ -303,6 +310,7 @@ impl PageCapture {
             dialogs: Vec::new(),
             logged_in_from_seq: None,
             links: Vec::new(),
+            links_total: 0,
         }
     }
 

@@ -217,6 +217,17 @@ pub struct Common {
     /// (ws://host:port/devtools/browser/...) instead of launching one; it is left running.
     #[arg(long, value_name = "WS_URL", conflicts_with = "browser")]
     pub browser_ws: Option<String>,
+    /// One more Chromium command-line argument for the browser the tool
+    /// launches, after its own flags (repeatable), e.g.
+    /// `--browser-arg=--js-flags=--max-old-space-size=512` to cap each page's
+    /// JavaScript heap.
+    #[arg(
+        long = "browser-arg",
+        value_name = "ARG",
+        allow_hyphen_values = true,
+        conflicts_with = "browser_ws"
+    )]
+    pub browser_args: Vec<String>,
     /// The expression that reads the user back for user-not-returned.
     #[arg(long, default_value = DEFAULT_USER_EXPR, value_name = "JS")]
     pub user_expr: String,
@@ -550,8 +561,11 @@ async fn discover(plans: Vec<Plan>, common: &Common, quiet: bool) -> Result<Exit
     let mut options = common.audit_options()?;
     options.judge = false;
     let plans = select_scenarios(plans, &common.scenarios)?;
-    let source =
-        BrowserSource::from_flags(common.browser_ws.as_deref(), common.browser.as_deref())?;
+    let source = BrowserSource::from_flags(
+        common.browser_ws.as_deref(),
+        common.browser.as_deref(),
+        &common.browser_args,
+    )?;
     let progress = Progress::new(None, quiet);
     let sinks = Sinks {
         journal: None,
@@ -679,8 +693,11 @@ async fn execute(work: Work, common: &Common, quiet: bool) -> Result<ExitCode, F
     let started_at = chrono::Utc::now();
     let mut ledger = Ledger::new(started_at.date_naive());
     let clock = Instant::now();
-    let source =
-        BrowserSource::from_flags(common.browser_ws.as_deref(), common.browser.as_deref())?;
+    let source = BrowserSource::from_flags(
+        common.browser_ws.as_deref(),
+        common.browser.as_deref(),
+        &common.browser_args,
+    )?;
     // Every judged page goes to disk at once, so a crash or Ctrl-C loses nothing;
     // --resume goes on with the journal of the run it continues.
     let out_dir = common.resume.as_ref().unwrap_or(&common.out_dir);

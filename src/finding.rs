@@ -147,6 +147,9 @@ pub enum NoteKind {
     BrowserRestart,
     /// The page was still busy at `--max-settle`: judged on what it did until then.
     StillBusy,
+    /// The page did more than the audit keeps: queue events past the
+    /// recorder's bound (not judged), links past the crawl's cap (not followed).
+    Truncated,
     /// The page tests the queue's existence with `in` or `hasOwnProperty`,
     /// whose outcome under the audit may differ before the queue exists.
     ExistenceTest,

@@ -28,8 +28,13 @@ use url::Url;
 /// Where the browser comes from, and so how it comes back after it died.
 #[derive(Debug, Clone)]
 pub enum BrowserSource {
-    /// Launch this executable (and relaunch it).
-    Launch(PathBuf),
+    /// Launch this executable with these extra arguments (and relaunch it).
+    Launch {
+        /// The Chromium binary.
+        executable: PathBuf,
+        /// `--browser-arg` values, after the tool's own flags.
+        args: Vec<String>,
+    },
     /// Connect to a running browser over the DevTools protocol (`--browser-ws`),
     /// and reconnect to it.
     Connect(String),
@@ -39,19 +44,32 @@ impl BrowserSource {
     /// A browser from this source.
     pub async fn open(&self) -> Result<Browser, Fatal> {
         match self {
-            BrowserSource::Launch(path) => Browser::launch(path).await,
+            BrowserSource::Launch { executable, args } => Browser::launch(executable, args).await,
             BrowserSource::Connect(ws) => Browser::connect(ws).await,
         }
     }
 
-    /// The source of `--browser-ws`, else of `--browser` (or the usual lookup).
+    /// Launches `executable` with the tool's flags only.
+    pub fn launch(executable: PathBuf) -> Self {
+        BrowserSource::Launch {
+            executable,
+            args: Vec::new(),
+        }
+    }
+
+    /// The source of `--browser-ws`, else of `--browser` (or the usual lookup)
+    /// with `--browser-arg`s.
     pub fn from_flags(
         ws: Option<&str>,
         executable: Option<&std::path::Path>,
+        args: &[String],
     ) -> Result<Self, Fatal> {
         Ok(match ws {
             Some(ws) => BrowserSource::Connect(ws.to_string()),
-            None => BrowserSource::Launch(browser::locate(executable)?),
+            None => BrowserSource::Launch {
+                executable: browser::locate(executable)?,
+                args: args.to_vec(),
+            },
         })
     }
 }
@@ -361,7 +379,7 @@ async fn run_jobs(
             message: format!(
                 "The browser died ({why}) and was {} ({} of {MAX_DEATHS} allowed within a minute); {} scenario(s) went on from where they were{}",
                 match source {
-                    BrowserSource::Launch(_) => "relaunched",
+                    BrowserSource::Launch { .. } => "relaunched",
                     BrowserSource::Connect(_) => "reconnected",
                 },
                 deaths.len(),

@@ -28,7 +28,7 @@ async fn html_report_renders_cleanly_and_escapes_page_values() {
     );
     let server = StaticServer::start(files).await.unwrap();
 
-    let browser = Browser::launch(&locate(None).unwrap()).await.unwrap();
+    let browser = Browser::launch(&locate(None).unwrap(), &[]).await.unwrap();
     let context = browser.new_context().await.unwrap();
     let page = browser.new_tab(&context).await.unwrap();
     let mut console = page

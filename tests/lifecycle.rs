@@ -3,56 +3,10 @@
 
 mod common;
 
+use common::processes::*;
+
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-
-/// One process as /proc tells it.
-struct Proc {
-    pid: i32,
-    state: String,
-    ppid: i32,
-    pgid: i32,
-}
-
-/// Every process of the machine (from /proc/PID/stat).
-fn processes() -> Vec<Proc> {
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The fields after the command name, which may hold spaces, in parentheses.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let number = |i: usize| fields.get(i).and_then(|f| f.parse().ok()).unwrap_or(0);
-        all.push(Proc {
-            pid,
-            state: fields.first().unwrap_or(&"").to_string(),
-            ppid: number(1),
-            pgid: number(2),
-        });
-    }
-    all
-}
-
-/// Process ids whose parent is `parent`.
-fn children_of(parent: u32) -> Vec<i32> {
-    processes()
-        .into_iter()
-        .filter(|p| p.ppid == parent as i32)
-        .map(|p| p.pid)
-        .collect()
-}
-
-/// Whether any live (not zombie) process is in process group `pgid`.
-fn group_alive(pgid: i32) -> bool {
-    processes().iter().any(|p| p.pgid == pgid && p.state != "Z")
-}
 
 fn spawn_tool(args: &[&str]) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
@@ -61,21 +15,6 @@ fn spawn_tool(args: &[&str]) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-/// Waits for the tool's Chromium to appear and returns its pid (= its process group).
-fn chromium_of(tool: &Child) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Some(pid) = children_of(tool.id()).into_iter().find(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| c.starts_with("chrom"))
-        }) {
-            return pid;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("the tool never started Chromium");
 }
 
 fn wait_exit(tool: &mut Child) -> ExitStatus {
@@ -101,17 +40,6 @@ fn wait_for_first_record(journal: &std::path::Path) {
         assert!(
             Instant::now() < deadline,
             "the first page never reached the journal"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn assert_group_gone(pgid: i32, how: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while group_alive(pgid) {
-        assert!(
-            Instant::now() < deadline,
-            "Chromium (group {pgid}) outlived the tool after {how}"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -174,7 +102,8 @@ async fn success_and_error_paths_leave_no_browser() {
 async fn browser_ws_uses_a_running_browser_and_leaves_it_running() {
     let server = common::fixture_server().await;
     let executable = insider_audit::browser::locate(None).unwrap();
-    let (running, ws_url) = insider_audit::browser::ChromiumProcess::spawn(&executable).unwrap();
+    let (running, ws_url) =
+        insider_audit::browser::ChromiumProcess::spawn(&executable, &[]).unwrap();
     let status = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
         .args([
             "check",

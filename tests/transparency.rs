@@ -212,7 +212,7 @@ async fn every_served_page_behaves_the_same_under_the_audit() {
         compared.len()
     );
 
-    let browser = Browser::launch(&locate(None).expect("Chromium is installed"))
+    let browser = Browser::launch(&locate(None).expect("Chromium is installed"), &[])
         .await
         .expect("browser launches");
     let differences: Vec<String> = futures::stream::iter(compared.iter())

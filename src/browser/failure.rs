@@ -41,13 +41,17 @@ pub enum TabError {
 }
 
 impl TabError {
-    /// Whether the tab can still be used after this failure.
+    /// Whether the tab can still be used after this failure. Not after an
+    /// answer that is not a page: its navigation never ends (a download, a
+    /// `204` keeps the old document), and chromiumoxide holds every later
+    /// navigation of the tab behind it for 30 s.
     pub fn tab_usable(&self) -> bool {
         !matches!(
             self,
             TabError::Crashed
                 | TabError::Stuck(_)
                 | TabError::LoadTimedOut(_)
+                | TabError::NotAPage(_)
                 | TabError::Browser(_)
         )
     }

@@ -20,31 +20,37 @@ use chromiumoxide::cdp::browser_protocol::browser::{
     BrowserContextId, SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
 };
 use chromiumoxide::cdp::browser_protocol::target::{
-    CreateBrowserContextParams, CreateTargetParams,
+    CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, EventTargetCreated,
 };
 use chromiumoxide::handler::HandlerConfig;
 use chromiumoxide::Page;
 use futures::StreamExt;
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
 /// A connected browser: the CDP client, the task polling its handler, and (when
 /// we launched it) the process.
 pub struct Browser {
-    client: chromiumoxide::Browser,
+    client: Arc<chromiumoxide::Browser>,
     handler: JoinHandle<()>,
+    /// Closes the windows pages open (see [`close_popups`]).
+    popups: JoinHandle<()>,
+    /// The browser contexts this tool created: only their popups are closed.
+    contexts: Arc<Mutex<HashSet<BrowserContextId>>>,
     /// False once the DevTools connection is gone (the browser died).
     alive: Arc<AtomicBool>,
     process: Option<ChromiumProcess>,
 }
 
 impl Browser {
-    /// Launches Chromium from `executable` with a fresh profile and connects to it.
-    pub async fn launch(executable: &Path) -> Result<Browser, Fatal> {
-        let (process, ws_url) = ChromiumProcess::spawn(executable)?;
+    /// Launches Chromium from `executable` with a fresh profile, the tool's
+    /// flags and then `args`, and connects to it.
+    pub async fn launch(executable: &Path, args: &[String]) -> Result<Browser, Fatal> {
+        let (process, ws_url) = ChromiumProcess::spawn(executable, args)?;
         tracing::debug!(pid = process.pid(), %ws_url, "chromium started");
         let mut browser = Browser::connect(&ws_url)
             .await
@@ -86,9 +92,16 @@ impl Browser {
             connected.store(false, Ordering::SeqCst);
             tracing::debug!("CDP connection closed");
         });
+        let client = Arc::new(client);
+        let contexts = Arc::default();
+        let popups = close_popups(client.clone(), Arc::clone(&contexts))
+            .await
+            .map_err(|e| Fatal::BrowserDied(format!("cannot watch {ws_url}'s windows: {e}")))?;
         Ok(Browser {
             client,
             handler,
+            popups,
+            contexts,
             alive,
             process: None,
         })
@@ -112,11 +125,13 @@ impl Browser {
             .execute(deny)
             .await
             .map_err(|e| Fatal::BrowserDied(format!("cannot set up a browser context: {e}")))?;
+        self.contexts.lock().unwrap().insert(context.clone());
         Ok(context)
     }
 
     /// Drops a browser context and everything in it (tabs, cookies, storage).
     pub async fn dispose_context(&self, context: BrowserContextId) {
+        self.contexts.lock().unwrap().remove(&context);
         let _ = tokio::time::timeout(
             Duration::from_secs(5),
             self.client.dispose_browser_context(context),
@@ -158,8 +173,13 @@ impl Browser {
     /// A browser we connected to (`--browser-ws`) is left running: only our
     /// browser contexts are gone (each audit disposes its own).
     pub async fn close(mut self) {
+        // The popup watch holds the other reference to the client.
+        self.popups.abort();
+        let _ = (&mut self.popups).await;
         if let Some(mut process) = self.process.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(3), self.client.close()).await;
+            if let Some(client) = Arc::get_mut(&mut self.client) {
+                let _ = tokio::time::timeout(Duration::from_secs(3), client.close()).await;
+            }
             process.wait_exit(Duration::from_secs(3)).await;
             drop(process);
         }
@@ -167,9 +187,37 @@ impl Browser {
     }
 }
 
+/// Closes every window a page opens (`window.open` after a click, a
+/// `target=_blank` link a step clicked) in one of `contexts`, as soon as
+/// Chromium reports it: a popup is not audited, and must not pile up as tabs
+/// running their own scripts. Its first request is already on its way by then
+/// (the README says so); a popup without a click is blocked by Chromium itself.
+async fn close_popups(
+    client: Arc<chromiumoxide::Browser>,
+    contexts: Arc<Mutex<HashSet<BrowserContextId>>>,
+) -> Result<JoinHandle<()>, chromiumoxide::error::CdpError> {
+    let mut created = client.event_listener::<EventTargetCreated>().await?;
+    Ok(tokio::spawn(async move {
+        while let Some(event) = created.next().await {
+            let info = &event.target_info;
+            let ours = info
+                .browser_context_id
+                .as_ref()
+                .is_some_and(|c| contexts.lock().unwrap().contains(c));
+            if ours && info.r#type == "page" && info.opener_id.is_some() {
+                tracing::debug!(url = %info.url, "closing a window a page opened");
+                let _ = client
+                    .execute(CloseTargetParams::new(info.target_id.clone()))
+                    .await;
+            }
+        }
+    }))
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
         // On an error path or a cancelled future: kill without ceremony.
+        self.popups.abort();
         self.handler.abort();
         self.process.take();
     }

@@ -11,7 +11,7 @@ use chromiumoxide::cdp::browser_protocol::network::{
     EventRequestWillBeSent, EventResponseReceived, ResourceType,
 };
 use chromiumoxide::cdp::browser_protocol::page::{
-    EventJavascriptDialogOpening, HandleJavaScriptDialogParams, NavigateParams,
+    DialogType, EventJavascriptDialogOpening, HandleJavaScriptDialogParams, NavigateParams,
 };
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::Page;
@@ -60,6 +60,10 @@ pub(super) struct Operation {
     pub(super) timeout: Duration,
 }
 
+/// How long a page that stopped answering gets to crash (see
+/// `Operation::stuck_or_crashed`).
+const CRASH_GRACE: Duration = Duration::from_secs(1);
+
 impl Operation {
     pub(super) async fn navigate(&mut self, page: &Page, url: &str) -> Result<(), TabError> {
         let secs = self.timeout.as_secs();
@@ -70,8 +74,8 @@ impl Operation {
             // Keep reading events meanwhile, so dialogs during navigation are
             // handled, and a response that is not a page (a download, whose
             // navigation never ends) is recognised at once.
-            _ = self.state.pump_until(page, &mut self.events, self.deadline, |s| s.not_a_page.is_some()) => {
-                return Err(match self.state.not_a_page.clone() {
+            _ = self.state.pump_until(page, &mut self.events, self.deadline, |s| s.not_a_page().is_some()) => {
+                return Err(match self.state.not_a_page() {
                     Some(reason) => TabError::NotAPage(reason),
                     None => TabError::Crashed,
                 });
@@ -109,13 +113,13 @@ impl Operation {
         if !self
             .state
             .wait(page, &mut self.events, self.deadline, |s, _| {
-                !s.document_pending || s.loaded_at.is_some() || s.not_a_page.is_some()
+                !s.document_pending || s.loaded_at.is_some() || s.not_a_page().is_some()
             })
             .await
         {
             return Err(stuck(page, secs, self.state.crashed).await);
         }
-        if let Some(reason) = self.state.not_a_page.clone() {
+        if let Some(reason) = self.state.not_a_page() {
             return Err(TabError::NotAPage(reason));
         }
         let cap = Instant::now() + options.max_settle;
@@ -145,9 +149,31 @@ impl Operation {
             } else {
                 None
             };
-            self.state.busy = Some(busy_reason(page, options, network).await?);
+            self.state.busy = Some(busy_reason(page, options, network, self.deadline).await?);
         }
         Ok(())
+    }
+
+    /// A page that stopped answering may be a renderer about to die: one that
+    /// ran out of memory thrashes in garbage collection first. Waits a moment
+    /// for the crash, so the page is reported as what it was.
+    async fn stuck_or_crashed(&mut self, page: &Page, reason: String) -> TabError {
+        let started = Instant::now();
+        self.state
+            .wait(page, &mut self.events, started + CRASH_GRACE, |s, _| {
+                s.crashed
+            })
+            .await;
+        tracing::debug!(
+            crashed = self.state.crashed,
+            waited_ms = started.elapsed().as_millis() as u64,
+            "stuck page"
+        );
+        if self.state.crashed {
+            TabError::Crashed
+        } else {
+            TabError::Stuck(reason)
+        }
     }
 
     /// Settles until nothing can still push: no request in flight, no one-shot
@@ -179,7 +205,12 @@ impl Operation {
             if !self.state.network.is_quiet(now, GRACE) {
                 continue;
             }
-            let pending = pending(page, options).await?;
+            let pending = match pending(page, options, self.deadline).await {
+                Err(TabError::Stuck(reason)) => {
+                    return Err(self.stuck_or_crashed(page, reason).await)
+                }
+                other => other?,
+            };
             let Some(pending) = pending else {
                 // A document without the recorder (an error page): network quiet is all.
                 return Ok(true);
@@ -204,12 +235,20 @@ impl Operation {
 }
 
 /// What the recorder says can still push; `None` when it is not on the page.
-async fn pending(page: &Page, options: &VisitOptions) -> Result<Option<Pending>, TabError> {
+/// A page that does not answer until `deadline` (the page timeout; at least
+/// 2 s from now) never yields; a slow one (a huge document still in layout)
+/// answers in time.
+async fn pending(
+    page: &Page,
+    options: &VisitOptions,
+    deadline: Instant,
+) -> Result<Option<Pending>, TabError> {
     let expr = format!(
         "window.__insiderAuditRecorder ? window.__insiderAuditRecorder.busy({}) : null",
         options.settle.as_millis()
     );
-    match tokio::time::timeout(Duration::from_secs(2), evaluate(page, &expr)).await {
+    let deadline = deadline.max(Instant::now() + Duration::from_secs(2));
+    match tokio::time::timeout_at(deadline.into(), evaluate(page, &expr)).await {
         Ok(Ok(value)) => Ok(serde_json::from_value(value).ok()),
         Ok(Err(_)) => Ok(None),
         Err(_) => Err(TabError::Stuck(
@@ -223,10 +262,11 @@ async fn busy_reason(
     page: &Page,
     options: &VisitOptions,
     network: Option<String>,
+    deadline: Instant,
 ) -> Result<String, TabError> {
     let mut what: Vec<String> = network.into_iter().collect();
     if options.mode == SettleMode::Auto {
-        if let Some(pending) = pending(page, options).await? {
+        if let Some(pending) = pending(page, options, deadline).await? {
             if let Some(ms) = pending.soon_ms {
                 what.push(format!("a timer due in {ms:.0} ms"));
             }
@@ -331,20 +371,32 @@ pub(super) struct OpState {
     /// Why the main document's response is not a page to audit (a download,
     /// `204`, a non-HTML type), recognised at the response.
     pub(super) not_a_page: Option<String>,
+    /// Why the tab's gatekeeper stopped the document's response (a download,
+    /// stopped before Network reports a response): shared with the gatekeeper.
+    pub(super) refused: Arc<std::sync::Mutex<Option<String>>>,
     /// A loaded page's own navigation, until its answer says whether it
     /// brings a new document.
     pub(super) pending_document: Option<String>,
 }
 
 impl OpState {
+    /// Why the document is not a page, as Network or the gatekeeper saw it.
+    pub(super) fn not_a_page(&self) -> Option<String> {
+        self.not_a_page
+            .clone()
+            .or_else(|| self.refused.lock().expect("refused lock").clone())
+    }
+
     pub(super) fn new(
         now: Instant,
         main_frame: String,
         alive: Arc<std::sync::atomic::AtomicBool>,
         loaded_flag: Arc<std::sync::atomic::AtomicBool>,
+        refused: Arc<std::sync::Mutex<Option<String>>>,
     ) -> Self {
         OpState {
             loaded_flag,
+            refused,
             not_a_page: None,
             pending_document: None,
             network: Inflight::new(now),
@@ -417,10 +469,13 @@ impl OpState {
                     kind: format!("{:?}", e.r#type).to_lowercase(),
                     message: e.message.clone(),
                 });
-                // Dismiss, without waiting on the answer inside the event loop.
+                // Dismiss alert/confirm/prompt (the visitor who clicks
+                // "Cancel"), but leave on `beforeunload`: staying would cancel
+                // the tab's next navigation. Not awaited inside the event loop.
+                let leave = e.r#type == DialogType::Beforeunload;
                 let page = page.clone();
                 tokio::spawn(async move {
-                    let _ = page.execute(HandleJavaScriptDialogParams::new(false)).await;
+                    let _ = page.execute(HandleJavaScriptDialogParams::new(leave)).await;
                 });
             }
             Cdp::Crashed => self.crashed = true,

@@ -2,7 +2,7 @@
 //!
 //! Chromium gets its own process group and a parent-death signal (SIGKILL when
 //! the tool's thread that spawned it dies, also on SIGKILL of the tool), a fresh
-//! temporary profile, and the flags of DEVELOPERS.md. Dropping a
+//! temporary profile, and the flags of the README's "Development" section. Dropping a
 //! [`ChromiumProcess`] kills the whole group and removes the profile.
 
 use crate::error::Fatal;
@@ -77,8 +77,10 @@ pub struct ChromiumProcess {
 }
 
 impl ChromiumProcess {
-    /// Launches Chromium and returns it with its DevTools websocket URL.
-    pub fn spawn(executable: &Path) -> Result<(Self, String), Fatal> {
+    /// Launches Chromium with the tool's flags and then `args` (e.g. a V8 heap
+    /// cap, `--js-flags=--max-old-space-size=256`), and returns it with its
+    /// DevTools websocket URL.
+    pub fn spawn(executable: &Path, args: &[String]) -> Result<(Self, String), Fatal> {
         let launch_error = |reason: String| Fatal::BrowserLaunch {
             path: executable.to_path_buf(),
             reason,
@@ -92,6 +94,7 @@ impl ChromiumProcess {
         command
             .args(FLAGS.iter().map(|f| format!("--{f}")))
             .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(args)
             .arg("about:blank")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -157,6 +157,8 @@ struct Dump {
     start_url: Option<String>,
     #[serde(default)]
     links: Vec<String>,
+    #[serde(default)]
+    links_total: u64,
     doc: Option<String>,
 }
 
@@ -310,6 +312,7 @@ impl Tab {
     }
 
     async fn operation(&self, options: &VisitOptions) -> Result<Operation, TabError> {
+        *self.refused.lock().expect("refused lock") = None;
         let p = &self.page;
         let listen = async {
             let mut all = SelectAll::new();
@@ -366,6 +369,7 @@ impl Tab {
                 self.page.target_id().inner().clone(),
                 self.alive.clone(),
                 self.loaded.clone(),
+                self.refused.clone(),
             ),
             started,
             deadline: started + options.timeout,
@@ -672,6 +676,7 @@ impl Tab {
             dialogs: op.state.dialogs.clone(),
             logged_in_from_seq: None,
             links: dump.links,
+            links_total: dump.links_total,
         };
         if dump.missing {
             capture.unreachable = Some(crate::capture::Unreachable {
@@ -700,9 +705,11 @@ impl Tab {
   let sdk = false;
   try {{ sdk = window.Insider !== undefined && window.Insider !== null; }} catch (_) {{}}
   const links = [];
-  try {{ const as = document.querySelectorAll('a[href]'); for (let i = 0; i < as.length && i < 5000; i++) links[i] = String(as[i].href); }} catch (_) {{}}
-  return {{ events: out.events, dropped: out.dropped, doc: out.doc, start_url: out.start_url, readback, sdk, href: document.URL, links }};
-}})()"#
+  let links_total = 0;
+  try {{ const as = document.querySelectorAll('a[href]'); links_total = as.length; for (let i = 0; i < as.length && i < {max_links}; i++) links[i] = String(as[i].href); }} catch (_) {{}}
+  return {{ events: out.events, dropped: out.dropped, doc: out.doc, start_url: out.start_url, readback, sdk, href: document.URL, links, links_total }};
+}})()"#,
+            max_links = crate::capture::MAX_LINKS
         );
         let value = evaluate(&self.page, &expression)
             .await

@@ -335,6 +335,26 @@ pub fn notes(capture: &PageCapture) -> Vec<Note> {
             message: busy.clone(),
         });
     }
+    if capture.events_dropped > 0 {
+        notes.push(Note {
+            kind: NoteKind::Truncated,
+            message: format!(
+                "The page produced {} queue events more than the {} the recorder keeps: those later ones are not judged",
+                capture.events_dropped,
+                capture.events.len()
+            ),
+        });
+    }
+    if capture.links_total > capture.links.len() as u64 {
+        notes.push(Note {
+            kind: NoteKind::Truncated,
+            message: format!(
+                "The page has {} links; the crawl reads the first {}",
+                capture.links_total,
+                capture.links.len()
+            ),
+        });
+    }
     if !capture.existence_tests.is_empty() {
         notes.push(Note {
             kind: NoteKind::ExistenceTest,

@@ -2,6 +2,9 @@
 //! audit in real Chromium.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod hostile_site;
+pub mod processes;
+
 use insider_audit::audit::{AuditOptions, PageResult};
 use insider_audit::browser::locate;
 use insider_audit::browser::VisitOptions;
@@ -83,7 +86,7 @@ pub async fn audit_urls(
 ) -> Vec<PageResult> {
     let pages: Vec<url::Url> = urls.iter().map(|u| url::Url::parse(u).unwrap()).collect();
     let context = PageContext { session, expect };
-    let source = BrowserSource::Launch(
+    let source = BrowserSource::launch(
         locate(None).expect("Chromium is installed (apt-get install -y chromium)"),
     );
     let settings = insider_audit::settings::Settings::default();
