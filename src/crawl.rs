@@ -110,6 +110,17 @@ impl Scope {
         }
     }
 
+    /// The scope of a scenario's steps: these origins, every path (a `logout`
+    /// step reaches logout paths).
+    pub fn of_origins(origins: Vec<url::Origin>) -> Self {
+        Scope {
+            origins,
+            include: vec![glob_regex("/**")],
+            exclude: Vec::new(),
+            logout_paths: true,
+        }
+    }
+
     /// Whether the crawl may request `url`.
     pub fn allows(&self, url: &Url) -> bool {
         let path = url.path();

@@ -4,7 +4,7 @@
 
 use crate::audit::{Outcome, PageResult, Target};
 use crate::browser::Browser;
-use crate::browser::{DomAction, Mark, Tab, Visit, VisitOptions, WaitCondition};
+use crate::browser::{DomAction, Mark, Tab, TabError, Visit, VisitOptions, WaitCondition};
 use crate::capture::PageCapture;
 use crate::checks::{self, PageContext, Session};
 use crate::crawl::Frontier;
@@ -55,6 +55,16 @@ pub struct PageList {
     pub scope: Scope,
     /// Whether the pages count as logged in.
     pub session: Session,
+}
+
+/// Why a step failed, in the words of its finding.
+fn step_failure(failure: TabError) -> String {
+    match failure {
+        TabError::OutOfScope(to) => format!(
+            "the step went to {to}, outside the steps' scope (base_url's origin, origins a goto or visit step names, login_origins): not requested; add the origin to login_origins if it is the site's own sign-in page"
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// One step as it ran, safe to show (secrets masked).
@@ -160,6 +170,10 @@ pub async fn run_scenario(
         scenario,
         options,
         tab: Some(tab),
+        step_scope: match page_list {
+            Some(list) => list.scope.clone(),
+            None => plan.step_scope(scenario),
+        },
         _permit: permit,
         page_list,
         session: page_list.map_or(Session::LoggedOut, |p| p.session),
@@ -172,6 +186,7 @@ pub async fn run_scenario(
         audited: HashSet::new(),
         on_event,
     };
+    journey.tab().set_scope(Some(journey.step_scope.clone()));
     let outcome = journey.run().await;
     if let Some(tab) = journey.tab.take() {
         tab.close().await;
@@ -204,6 +219,9 @@ struct Journey<'a> {
     scenario: &'a Scenario,
     options: &'a JourneyOptions,
     tab: Option<Tab>,
+    /// Where the steps may navigate: every tab of the journey holds to it
+    /// outside crawl visits.
+    step_scope: Scope,
     /// The journey tab's share of the run's tab budget.
     _permit: OwnedSemaphorePermit,
     page_list: Option<&'a PageList>,
@@ -245,12 +263,19 @@ impl Journey<'_> {
         self.tab.as_ref().expect("a tab while running")
     }
 
+    /// A new tab in the journey's context, held to the steps' scope.
+    async fn open_tab(&self) -> Result<Tab, Fatal> {
+        let tab = self.browser.open_tab(&self.context).await?;
+        tab.set_scope(Some(self.step_scope.clone()));
+        Ok(tab)
+    }
+
     /// Replaces a stuck tab by a new one in the same context (same cookies).
     async fn renew_tab(&mut self) -> Result<(), Fatal> {
         if let Some(old) = self.tab.take() {
             tokio::spawn(old.close());
         }
-        self.tab = Some(self.browser.open_tab(&self.context).await?);
+        self.tab = Some(self.open_tab().await?);
         Ok(())
     }
 
@@ -323,10 +348,7 @@ impl Journey<'_> {
         let outcome: Result<(), String> = match &step.action {
             Action::Goto(target) => {
                 let url = self.resolve(target);
-                self.tab()
-                    .goto(&url, &options)
-                    .await
-                    .map_err(|f| f.to_string())
+                self.tab().goto(&url, &options).await.map_err(step_failure)
             }
             Action::Visit(target) => {
                 let url = self.resolve(target);
@@ -566,22 +588,23 @@ impl Journey<'_> {
                 // The stuck tab is replaced after the failure is recorded on it
                 // (its URL and screenshot), not before.
                 self.renew_after_failure |= !failure.tab_usable();
-                Err(failure.to_string())
+                Err(step_failure(failure))
             }
         }
     }
 
-    /// Credentials are typed only into pages on base_url's origin.
+    /// Credentials (a login step, a secret value) are typed only into pages on
+    /// base_url's origin or one of `login_origins`.
     async fn guard_credentials(&mut self, step: &Step) -> Result<(), Stop> {
-        if step.block != Block::Login {
+        if step.block != Block::Login && !step.action.has_secret() {
             return Ok(());
         }
         let here = self.tab().url().await.unwrap_or_default();
-        if self.on_base_origin(&here) {
+        if Url::parse(&here).is_ok_and(|u| self.plan.takes_credentials(&u)) {
             return Ok(());
         }
         let reason = format!(
-            "the login landed on {here}, which is not on base_url's origin {}: nothing was typed there",
+            "the step landed on {here}, which is neither base_url's origin {} nor in login_origins: nothing was typed there (add the origin to login_origins if it is the site's own sign-in page)",
             self.plan.base_url.origin().ascii_serialization()
         );
         self.fail(step, &reason).await;
@@ -876,7 +899,7 @@ impl Journey<'_> {
                 let tab = match idle.pop() {
                     Some(tab) => tab,
                     None => match self.options.tabs.clone().try_acquire_owned() {
-                        Ok(permit) => match self.browser.open_tab(&self.context).await {
+                        Ok(permit) => match self.open_tab().await {
                             Ok(tab) => {
                                 permits.push(permit);
                                 tabs_open += 1;
@@ -984,7 +1007,7 @@ impl Journey<'_> {
             idle.push(tab);
         } else {
             tokio::spawn(tab.close());
-            match self.browser.open_tab(&self.context).await {
+            match self.open_tab().await {
                 Ok(tab) => idle.push(tab),
                 Err(error) => {
                     *tabs_open -= 1;

@@ -163,6 +163,7 @@ pub fn page_list_plan(
         file: PathBuf::from("check"),
         site: "check".into(),
         base_url: first.clone(),
+        login_origins: Vec::new(),
         scenarios: vec![Scenario {
             name: scenario.to_string(),
             login: Vec::new(),

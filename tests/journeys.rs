@@ -29,9 +29,20 @@ fn run(
     scenarios: &str,
     dir: &std::path::Path,
 ) -> Run {
+    run_with(shop, "", crawl, scenarios, dir)
+}
+
+/// [`run`] with more top-level keys in the file (`"key": value,` each).
+fn run_with(
+    shop: &insider_audit::server::StaticServer,
+    file_keys: &str,
+    crawl: Value,
+    scenarios: &str,
+    dir: &std::path::Path,
+) -> Run {
     let file = dir.join("shop.json");
     let text = format!(
-        r#"{{ "site": "Fixture shop", "base_url": "{}", "crawl": {crawl}, "scenarios": {scenarios} }}"#,
+        r#"{{ "site": "Fixture shop", "base_url": "{}", {file_keys} "crawl": {crawl}, "scenarios": {scenarios} }}"#,
         shop.url("/shop/")
     );
     std::fs::write(&file, text).unwrap();
@@ -401,8 +412,11 @@ async fn a_step_that_hangs_the_page_is_reported_on_that_page() {
     );
 }
 
+/// The login's link leads to a look-alike sign-in page on another origin that
+/// neither base_url nor `login_origins` names: the steps do not follow it
+/// (nothing is requested there), and nothing is typed.
 #[tokio::test(flavor = "multi_thread")]
-async fn credentials_are_typed_only_on_the_base_origin() {
+async fn a_step_does_not_leave_the_steps_scope() {
     let (shop, other) = shop_servers().await;
     let dir = tempfile::tempdir().unwrap();
     let scenarios = r##"[ { "name": "phished", "login": [
@@ -415,24 +429,59 @@ async fn credentials_are_typed_only_on_the_base_origin() {
     assert_eq!(finding["rule"], "page-unreachable");
     let message = finding["message"].as_str().unwrap();
     assert!(
-        message.contains("not on base_url's origin") && message.contains("nothing was typed"),
+        message.contains(&other.url("/login.html")) && message.contains("outside the steps' scope"),
         "{message}"
     );
-    let typed = run.report["pages"][0]["final_url"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(typed.starts_with(&other.base_url()), "{typed}");
-    let other_log = other.access_log();
+    assert_eq!(run.report["scenarios"][0]["steps"][0]["status"], "failed");
     assert!(
-        other_log.contains(&"GET /login.html".to_string()),
-        "{other_log:?}"
-    );
-    assert!(
-        !other_log.iter().any(|l| l.starts_with("POST")),
-        "credentials were submitted: {other_log:?}"
+        other.access_log().is_empty(),
+        "requested outside the scope: {:?}",
+        other.access_log()
     );
     assert!(!run.output.contains(SHOP_PASSWORD));
+}
+
+/// With the other origin in `login_origins`, the hosted sign-in page is
+/// reached and takes the credentials; a page on an origin a `goto` names is in
+/// the steps' scope but takes none.
+#[tokio::test(flavor = "multi_thread")]
+async fn login_origins_let_a_hosted_sign_in_page_take_the_credentials() {
+    let (shop, other) = shop_servers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let login_origins = format!(r#""login_origins": ["{}"],"#, other.base_url());
+    let scenarios = r##"[ { "name": "hosted", "login": [
+        { "goto": "/shop/to-partner-login" },
+        { "fill": "#email", "value": "${env:SHOP_USER}" },
+        { "fill": "#password", "value": "${env:SHOP_PASSWORD}", "secret": true },
+        { "click": "button[type=submit]" } ], "crawl": false } ]"##;
+    let hosted = run_with(&shop, &login_origins, json!({}), scenarios, dir.path());
+    let log = other.access_log();
+    assert!(log.contains(&"GET /login.html".to_string()), "{log:?}");
+    assert!(
+        log.iter().any(|l| l.starts_with("POST")),
+        "the sign-in page did not get the form: {log:?}"
+    );
+    assert!(!hosted.output.contains(SHOP_PASSWORD));
+
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = format!(
+        r##"[ {{ "name": "named", "steps": [
+        {{ "goto": "{}" }},
+        {{ "fill": "#password", "value": "${{env:SHOP_PASSWORD}}", "secret": true }} ], "crawl": false }} ]"##,
+        other.url("/login.html")
+    );
+    let before = other.access_log().len();
+    let named = run(&shop, json!({}), &scenarios, dir.path());
+    let message = named.report["pages"][0]["findings"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains("nor in login_origins") && message.contains("nothing was typed"),
+        "{message}"
+    );
+    let after = &other.access_log()[before..];
+    assert!(after.contains(&"GET /login.html".to_string()), "{after:?}");
+    assert!(!after.iter().any(|l| l.starts_with("POST")), "{after:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -98,3 +98,93 @@ async fn no_secret_in_any_output() {
         }
     }
 }
+
+/// Dark pixels (the typed text: black on white) inside the one-time-code field
+/// of the screenshot at `png`.
+fn dark_pixels_in_code_field(png: &[u8]) -> usize {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    let channels = frame.color_type.samples();
+    assert_eq!(frame.bit_depth, png::BitDepth::Eight);
+    let mut dark = 0;
+    // The field: 40..640 × 40..160 CSS pixels (device scale 1).
+    for y in 40..160 {
+        for x in 40..640 {
+            let at = (y * frame.width as usize + x) * channels;
+            if pixels[at..at + 3].iter().all(|&c| c < 80) {
+                dark += 1;
+            }
+        }
+    }
+    dark
+}
+
+/// Runs a login that types `CODE` into a visible text field (a one-time code)
+/// and then fails, so the failing step's screenshot shows the field; returns
+/// that screenshot.
+fn screenshot_after_typing_the_code(
+    shop: &insider_audit::server::StaticServer,
+    secret: bool,
+) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let file = dir.path().join("shop.json");
+    std::fs::write(
+        &file,
+        format!(
+            r##"{{ "base_url": "{}", "scenarios": [ {{ "name": "otp", "crawl": false, "login": [
+        {{ "goto": "/shop/otp.html" }},
+        {{ "fill": "#otp", "value": "{CODE}", "secret": {secret} }},
+        {{ "click": "#no-such-button", "timeout_ms": 2000 }} ] }} ] }}"##,
+            shop.url("/shop/")
+        ),
+    )
+    .unwrap();
+    let status = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .args(["run", "-q", "--format", "json", "--out-dir"])
+        .arg(&out)
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let mut files = Vec::new();
+    files_under(&out, &mut files);
+    let shot = files
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "png"))
+        .unwrap_or_else(|| panic!("the failing step has a screenshot: {files:?}"));
+    std::fs::read(shot).unwrap()
+}
+
+/// A one-time code typed into a plain text field is on screen in big black
+/// letters; the failing step's screenshot must not show it. The same run with
+/// `"secret": false` shows the letters, so the pixel test can see a masking bug.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visible_secret_field_is_masked_in_screenshots() {
+    let (shop, _other) = shop_servers().await;
+    shop.insert(
+        "/shop/otp.html",
+        insider_audit::server::Resource::file(
+            "otp.html",
+            r#"<!doctype html><html><head><meta charset="utf-8"><title>Enter your code</title>
+<style>
+  body { margin: 0; background: #fff; }
+  #otp { position: absolute; left: 40px; top: 40px; width: 600px; height: 120px; padding: 0;
+         border: 0; outline: 0; background: #fff; color: #000; caret-color: transparent;
+         font: bold 72px monospace; }
+</style>
+<script>window.InsiderQueue = window.InsiderQueue || [];</script></head>
+<body><input id="otp" type="text" autocomplete="one-time-code" inputmode="numeric"></body></html>"#,
+        ),
+    );
+    let shown = dark_pixels_in_code_field(&screenshot_after_typing_the_code(&shop, false));
+    assert!(
+        shown > 500,
+        "the unmasked code should be visible ({shown} dark pixels)"
+    );
+    let masked = dark_pixels_in_code_field(&screenshot_after_typing_the_code(&shop, true));
+    assert_eq!(masked, 0, "the secret code shows in the screenshot");
+}

@@ -20,8 +20,9 @@ pub enum TabError {
     /// The navigation failed (refused, not resolved, blocked).
     #[error("navigation failed: {0}")]
     Navigation(String),
-    /// A redirect left the crawl's scope: the page was not requested there.
-    #[error("redirected out of the crawl's scope to {0}")]
+    /// A navigation left the scope (the crawl's, or the steps'): the page was
+    /// not requested there.
+    #[error("went out of scope to {0} (not requested)")]
     OutOfScope(String),
     /// The response is not a page to audit (a download, `204`, not HTML).
     #[error("not a page: {0}")]

@@ -95,8 +95,11 @@ pub struct Tab {
     page: Page,
     /// False once the browser's connection is gone.
     alive: Arc<std::sync::atomic::AtomicBool>,
-    /// The crawl's scope while a crawl visit runs; `None`: any navigation.
+    /// The scope the gatekeeper holds navigations to: the crawl's while a
+    /// crawl visit runs, else the standing one; `None`: any navigation.
     scope: Arc<Mutex<Option<Scope>>>,
+    /// The scope outside crawl visits: the steps' (see [`Tab::set_scope`]).
+    standing: Mutex<Option<Scope>>,
     /// Navigations refused because they left the scope.
     blocked: Arc<Mutex<Vec<String>>>,
     /// Whether the current page reached its load event (a navigation out of
@@ -204,8 +207,20 @@ impl Tab {
         let gatekeeper = {
             let (page, scope, blocked) = (page.clone(), scope.clone(), blocked.clone());
             let (loaded, left_to, refused) = (loaded.clone(), left_to.clone(), refused.clone());
+            let main_frame = page.target_id().inner().clone();
             tokio::spawn(async move {
                 while let Some(event) = paused.next().await {
+                    // Frames inside the page (a video embed, a payment form)
+                    // are the page's own content: never held.
+                    if *event.frame_id.inner() != main_frame {
+                        let page = page.clone();
+                        tokio::spawn(async move {
+                            let _ = page
+                                .execute(ContinueRequestParams::new(event.request_id.clone()))
+                                .await;
+                        });
+                        continue;
+                    }
                     if event.response_status_code.is_some() || event.response_error_reason.is_some()
                     {
                         // A document's response: a download is stopped before it
@@ -295,6 +310,7 @@ impl Tab {
             loaded,
             left_to,
             refused,
+            standing: Mutex::default(),
             secret_fields: Mutex::default(),
             gatekeeper,
         })
@@ -380,9 +396,8 @@ impl Tab {
     /// Visits `url` (inside `scope` when crawling) and records what happened to
     /// `window.InsiderQueue`.
     pub async fn visit(&self, url: &str, options: &VisitOptions, scope: Option<&Scope>) -> Visit {
-        *self.scope.lock().expect("scope lock") = scope.cloned();
-        self.blocked.lock().expect("blocked lock").clear();
-        *self.left_to.lock().expect("left_to lock") = None;
+        *self.scope.lock().expect("scope lock") = scope.cloned().or_else(|| self.standing());
+        self.clear_scope_log();
         self.loaded
             .store(false, std::sync::atomic::Ordering::SeqCst);
         let result = async {
@@ -402,7 +417,7 @@ impl Tab {
                     (None, Some(why)) => TabError::NotAPage(why),
                     (None, None) => failure,
                 };
-                *self.scope.lock().expect("scope lock") = None;
+                *self.scope.lock().expect("scope lock") = self.standing();
                 let not_a_page = match &failure {
                     TabError::NotAPage(reason) => Some(reason.clone()),
                     _ => None,
@@ -416,20 +431,66 @@ impl Tab {
         };
         // The scope holds until the page is read: a page leaving late is held too.
         let mut visit = self.finish(url, op, options).await;
-        *self.scope.lock().expect("scope lock") = None;
+        *self.scope.lock().expect("scope lock") = self.standing();
         visit.capture.left_to = self.left_to.lock().expect("left_to lock").clone();
         visit
     }
 
-    /// Navigates to `url` and settles, without auditing.
-    pub async fn goto(&self, url: &str, options: &VisitOptions) -> Result<(), TabError> {
-        let mut op = self.operation(options).await?;
-        op.navigate(&self.page, url).await?;
-        op.settle(&self.page, options).await
+    /// Holds every later navigation outside crawl visits to `scope` (the
+    /// steps' scope); `None` lets the tab go anywhere.
+    pub fn set_scope(&self, scope: Option<Scope>) {
+        *self.standing.lock().expect("standing lock") = scope.clone();
+        *self.scope.lock().expect("scope lock") = scope;
     }
 
-    /// Runs `action` in the page, then settles (following a navigation it starts).
+    fn standing(&self) -> Option<Scope> {
+        self.standing.lock().expect("standing lock").clone()
+    }
+
+    /// Forgets the navigations the gatekeeper held for the last operation.
+    fn clear_scope_log(&self) {
+        self.blocked.lock().expect("blocked lock").clear();
+        *self.left_to.lock().expect("left_to lock") = None;
+    }
+
+    /// Where the last operation tried to go out of scope, if it did.
+    fn went_out_of_scope(&self) -> Option<String> {
+        let blocked = self.blocked.lock().expect("blocked lock").first().cloned();
+        blocked.or_else(|| self.left_to.lock().expect("left_to lock").clone())
+    }
+
+    /// Navigates to `url` and settles, without auditing.
+    pub async fn goto(&self, url: &str, options: &VisitOptions) -> Result<(), TabError> {
+        self.clear_scope_log();
+        let result = async {
+            let mut op = self.operation(options).await?;
+            op.navigate(&self.page, url).await?;
+            op.settle(&self.page, options).await
+        }
+        .await;
+        match self.went_out_of_scope() {
+            Some(to) => Err(TabError::OutOfScope(to)),
+            None => result,
+        }
+    }
+
+    /// Runs `action` in the page, then settles (following a navigation it
+    /// starts). A navigation out of the standing scope is held and fails the
+    /// action with [`TabError::OutOfScope`].
     pub async fn act(&self, action: &DomAction, options: &VisitOptions) -> Result<(), TabError> {
+        self.clear_scope_log();
+        let result = self.act_in_scope(action, options).await;
+        match self.went_out_of_scope() {
+            Some(to) => Err(TabError::OutOfScope(to)),
+            None => result,
+        }
+    }
+
+    async fn act_in_scope(
+        &self,
+        action: &DomAction,
+        options: &VisitOptions,
+    ) -> Result<(), TabError> {
         let mut op = self.operation(options).await?;
         let page = self.page.clone();
         let perform = action.perform(&page);

@@ -325,11 +325,19 @@ pub struct Plan {
     pub site: String,
     /// Every relative path is resolved against this.
     pub base_url: Url,
+    /// Origins of hosted sign-in pages: the steps may go there, and
+    /// credentials are typed only there and on base_url's origin.
+    pub login_origins: Vec<url::Origin>,
     /// The scenarios, in file order.
     pub scenarios: Vec<Scenario>,
 }
 
 impl Action {
+    /// Whether it types or sets a secret value (credentials).
+    pub fn has_secret(&self) -> bool {
+        self.texts().iter().any(|t| t.is_secret())
+    }
+
     /// The values this action carries.
     fn texts(&self) -> Vec<&Text> {
         match self {
@@ -360,6 +368,33 @@ impl Plan {
     /// Resolves a path or URL of a step against base_url.
     pub fn resolve(&self, target: &str) -> Option<Url> {
         self.base_url.join(target).ok()
+    }
+
+    /// Whether credentials may be typed on `url`: base_url's origin or one of
+    /// `login_origins`.
+    pub fn takes_credentials(&self, url: &Url) -> bool {
+        url.origin() == self.base_url.origin() || self.login_origins.contains(&url.origin())
+    }
+
+    /// Where `scenario`'s steps may navigate (interface.md, "scope"): base_url's
+    /// origin, any origin a `goto`/`visit` step names, and `login_origins`.
+    pub fn step_scope(&self, scenario: &Scenario) -> crate::crawl::Scope {
+        let mut origins = vec![self.base_url.origin()];
+        let named = scenario
+            .login
+            .iter()
+            .chain(&scenario.steps)
+            .filter_map(|step| match &step.action {
+                Action::Goto(target) | Action::Visit(target) => self.resolve(target),
+                _ => None,
+            })
+            .map(|url| url.origin());
+        for origin in named.chain(self.login_origins.iter().cloned()) {
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        crate::crawl::Scope::of_origins(origins)
     }
 
     /// The same plan aimed at another base URL (the demo's random port).
@@ -476,6 +511,18 @@ impl Validator<'_> {
         if !matches!(base_url.scheme(), "http" | "https") {
             return Err(self.error(&base_path, format!("base_url {:?} is not http(s): insider-audit audits web pages (e.g. \"https://shop.example/\")", raw.base_url)));
         }
+        let mut login_origins = Vec::new();
+        for (i, origin) in raw.login_origins.iter().flatten().enumerate() {
+            let path = [Seg::Key("login_origins".into()), Seg::Index(i)];
+            let url = Url::parse(origin)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| self.error(&path, format!("login_origins entry {origin:?} is not an http(s) origin: write scheme and host, e.g. \"https://accounts.shop.example\"")))?;
+            if !matches!(url.path(), "" | "/") || url.query().is_some() {
+                return Err(self.error(&path, format!("login_origins entry {origin:?} has a path: an origin is scheme, host and port only, e.g. {:?}", url.origin().ascii_serialization())));
+            }
+            login_origins.push(url.origin());
+        }
         let file_crawl = match &raw.crawl {
             Some(c) => self.crawl(c, &[Seg::Key("crawl".into())])?,
             None => CrawlConfig::default(),
@@ -553,6 +600,7 @@ impl Validator<'_> {
                 .site
                 .unwrap_or_else(|| base_url.host_str().unwrap_or("site").to_string()),
             base_url,
+            login_origins,
             scenarios,
         })
     }

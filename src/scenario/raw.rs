@@ -19,6 +19,8 @@ pub(super) struct RawFile {
     pub _comment: Option<serde_json::Value>,
     pub site: Option<String>,
     pub base_url: String,
+    /// Origins of hosted sign-in pages (another origin than base_url's).
+    pub login_origins: Option<Vec<String>>,
     pub crawl: Option<RawCrawl>,
     pub scenarios: Vec<RawScenario>,
     /// Rule levels for every scenario.

@@ -175,6 +175,11 @@ pub fn schema() -> Value {
             "$schema": string(),
             "site": string(),
             "base_url": { "type": "string", "format": "uri", "pattern": "^https?://" },
+            "login_origins": {
+                "description": "Origins of hosted sign-in pages: the steps may go there, and credentials are typed only there and on base_url's origin",
+                "type": "array",
+                "items": { "type": "string", "pattern": "^https?://[^/]+/?$" }
+            },
             "crawl": crawl_schema(),
             "rules": rules_schema(),
             "accept": accept_schema(),

@@ -340,3 +340,41 @@ fn a_raw_newline_in_a_string_is_at_column_1_not_0() {
     let e = error_of("{ \"site\": \"a\n\", \"base_url\": \"http://x/\" }");
     assert_eq!((e.line, e.column), (2, 1), "{e}");
 }
+
+#[test]
+fn login_origins_are_origins_and_widen_the_steps_scope() {
+    let plan = parse_text(
+        r#"{ "base_url": "https://shop.example/", "login_origins": ["https://id.shop.example"],
+  "scenarios": [ { "name": "s", "steps": [ { "goto": "https://partner.example/offer" }, { "visit": "/cart" } ] } ] }"#,
+    )
+    .unwrap();
+    let scope = plan.step_scope(&plan.scenarios[0]);
+    for allowed in [
+        "https://shop.example/logout",
+        "https://id.shop.example/authorize?x=1",
+        "https://partner.example/other",
+    ] {
+        assert!(scope.allows(&Url::parse(allowed).unwrap()), "{allowed}");
+    }
+    assert!(!scope.allows(&Url::parse("https://evil.example/").unwrap()));
+    assert!(plan.takes_credentials(&Url::parse("https://id.shop.example/login").unwrap()));
+    assert!(!plan.takes_credentials(&Url::parse("https://partner.example/login").unwrap()));
+
+    let e = error_of(
+        "{ \"base_url\": \"https://shop.example/\",\n  \"login_origins\": [\"id.shop.example\"], \"scenarios\": [ { \"name\": \"s\" } ] }",
+    );
+    assert_eq!((e.line, e.column), (2, 21));
+    assert!(
+        e.message.contains("https://accounts.shop.example"),
+        "{}",
+        e.message
+    );
+    let e = error_of(
+        "{ \"base_url\": \"https://shop.example/\", \"login_origins\": [\"https://id.shop.example/login\"], \"scenarios\": [ { \"name\": \"s\" } ] }",
+    );
+    assert!(
+        e.message.contains("has a path") && e.message.contains("\"https://id.shop.example\""),
+        "{}",
+        e.message
+    );
+}
