@@ -6,7 +6,6 @@ use crate::capture::PageCapture;
 use crate::checks::PageContext;
 use crate::error::Fatal;
 use crate::finding::Finding;
-use crate::rules::Severity;
 use crate::screenshot::Screenshots;
 
 /// A page to audit, with how to judge it.
@@ -36,12 +35,9 @@ pub struct PageResult {
 }
 
 impl PageResult {
-    /// Findings at `severity` that count (not accepted).
-    pub fn count(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == severity && f.counts())
-            .count()
+    /// The findings that count (not accepted).
+    pub fn counts(&self) -> crate::verdict::Counts {
+        crate::verdict::Counts::of(&self.findings)
     }
 }
 

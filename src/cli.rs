@@ -846,7 +846,12 @@ fn output_targets(
 /// The renderer of a format.
 fn renderer(format: FormatKind, common: &Common) -> Box<dyn report::Format> {
     match format {
-        FormatKind::Table => Box::new(report::table::Table),
+        // The table goes to stdout: short marks when a terminal is too narrow.
+        FormatKind::Table => Box::new(report::table::Table {
+            width: console::Term::stdout()
+                .size_checked()
+                .map(|(_rows, columns)| columns as usize),
+        }),
         FormatKind::Json => Box::new(report::json::Json),
         FormatKind::Junit => Box::new(report::junit::Junit),
         FormatKind::Markdown => Box::new(report::markdown::Markdown),

@@ -34,3 +34,4 @@ pub mod server;
 pub mod session;
 pub mod settings;
 pub mod shard;
+pub mod verdict;

@@ -3,7 +3,6 @@
 //! when it is not (CI logs), nothing with `-q`.
 
 use crate::audit::PageResult;
-use crate::rules::Severity;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,13 +45,9 @@ impl Progress {
 
     /// One page was judged.
     pub fn page(&self, result: &PageResult) {
-        let errors = result.count(Severity::Error);
-        let warnings = result.count(Severity::Warning);
-        let total = self
-            .findings
-            .fetch_add(errors + warnings, Ordering::Relaxed)
-            + errors
-            + warnings;
+        let counts = result.counts();
+        let (errors, warnings) = (counts.errors, counts.warnings);
+        let total = self.findings.fetch_add(counts.total(), Ordering::Relaxed) + counts.total();
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
@@ -60,16 +55,10 @@ impl Progress {
                 bar.set_message(crate::redact::redact(&result.capture.url).into_owned());
             }
             None if !self.quiet => {
-                let verdict = if errors > 0 {
-                    "FAIL"
-                } else if warnings > 0 {
-                    "warn"
-                } else {
-                    "pass"
-                };
                 eprintln!(
-                    "[{}] {verdict:<4} {} ({errors} errors, {warnings} warnings)",
+                    "[{}] {:<4} {} ({errors} errors, {warnings} warnings)",
                     result.target.scenario,
+                    counts.verdict().word(),
                     crate::redact::redact(&result.capture.url)
                 );
             }

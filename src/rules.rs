@@ -69,6 +69,20 @@ impl Group {
             Group::Page => "page",
         }
     }
+
+    /// The column heading on a narrow terminal.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Group::Queue => "que",
+            Group::Order => "ord",
+            Group::UserPush => "usr",
+            Group::Attributes => "att",
+            Group::Login => "log",
+            Group::Session => "ses",
+            Group::Sdk => "sdk",
+            Group::Page => "pag",
+        }
+    }
 }
 
 macro_rules! rules {

@@ -5,6 +5,7 @@ use assert_cmd::Command;
 use insider_audit::report::{
     html::Html, json::Json, junit::Junit, markdown::Markdown, table::Table, Format, Report,
 };
+use insider_audit::verdict::Verdict;
 
 fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,7 +23,57 @@ fn render(format: &dyn Format) -> String {
 
 #[test]
 fn table_snapshot() {
-    insta::assert_snapshot!(render(&Table));
+    insta::assert_snapshot!(render(&Table { width: None }));
+}
+
+/// rules.md: on a terminal too narrow for the words, the same cells as short
+/// marks; full words when the table fits, or is piped.
+#[test]
+fn a_narrow_terminal_gets_short_marks() {
+    let table_lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .take_while(|l| !l.contains(" pages: "))
+            .map(str::to_string)
+            .collect()
+    };
+    let words = render(&Table { width: None });
+    let wide = render(&Table { width: Some(400) });
+    assert_eq!(wide, words, "a table that fits keeps its words");
+    let widest = table_lines(&words)
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap();
+    assert!(
+        widest > 100,
+        "the fixture's table is wider than 100 columns ({widest})"
+    );
+    let narrow = render(&Table { width: Some(100) });
+    let lines = table_lines(&narrow);
+    for line in &lines {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+    let rows = lines.join("\n");
+    assert!(
+        rows.contains("│ ✗1 ") && rows.contains("│ !1 ") && rows.contains("│ – "),
+        "{rows}"
+    );
+    assert!(
+        rows.contains("│ FAIL "),
+        "the verdict keeps its word: {rows}"
+    );
+    assert!(narrow.contains("✓ pass  !n warn (n)  ✗n fail (n)  – n/a"));
+    assert_eq!(
+        narrow
+            .lines()
+            .filter(|l| l.contains(" pages: "))
+            .collect::<Vec<_>>(),
+        words
+            .lines()
+            .filter(|l| l.contains(" pages: "))
+            .collect::<Vec<_>>(),
+        "the summary is the same"
+    );
 }
 
 #[test]
@@ -232,7 +283,7 @@ fn accepted_findings_are_counted_apart() {
             .any(|f| f.rule.id() == "gdpr-missing"),
         "an off rule is not reported"
     );
-    assert_eq!(report.pages[1].verdict(), "warn");
+    assert_eq!(report.pages[1].verdict(), Verdict::Warn);
     assert_eq!(report.settings.expired.len(), 1);
     assert_eq!(report.settings.expired[0].rule.id(), "login-incomplete");
     assert_eq!(report.settings.unused.len(), 1);
@@ -275,7 +326,7 @@ fn severities_raised_and_lowered_decide_the_exit_threshold() {
         day("2026-03-01"),
     );
     assert!(raised.fails_at(Some(Severity::Error)));
-    assert_eq!(raised.pages[1].verdict(), "FAIL");
+    assert_eq!(raised.pages[1].verdict(), Verdict::Fail);
     // Every rule off: nothing is reported.
     let off = settled(
         fixed_run(),
@@ -289,7 +340,7 @@ fn severities_raised_and_lowered_decide_the_exit_threshold() {
 
 #[test]
 fn accepted_table_snapshot() {
-    insta::assert_snapshot!(render_accepted(&Table));
+    insta::assert_snapshot!(render_accepted(&Table { width: None }));
 }
 
 #[test]

@@ -9,6 +9,7 @@ use super::{Format, PageReport, Report};
 use crate::finding::Finding;
 use crate::rules::{Group, Rule};
 use crate::settings::AcceptEntry;
+use crate::verdict::Verdict;
 use base64::Engine as _;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::path::PathBuf;
@@ -29,8 +30,8 @@ h1 { font-size: 1.5em; margin: .2em 0 .6em; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #eee; padding: .3em .5em; text-align: left; vertical-align: top; }
 th { background: #f6f6f6; position: sticky; top: 0; }
-td.pass { color: #137333; } td.fail { color: #b3261e; font-weight: 600; } td.na { color: #999; }
-.FAIL { color: #b3261e; font-weight: 700; } .warn { color: #a05a00; font-weight: 700; } .pass-v { color: #137333; }
+td.pass { color: #137333; } td.warn { color: #a05a00; font-weight: 600; } td.fail { color: #b3261e; font-weight: 600; } td.na { color: #999; }
+.fail-v { color: #b3261e; font-weight: 700; } .warn-v { color: #a05a00; font-weight: 700; } .pass-v { color: #137333; }
 details { border: 1px solid #ddd; border-radius: 6px; margin: .6em 0; padding: .4em .8em; }
 summary { cursor: pointer; }
 .finding { margin: .3em 0; }
@@ -127,9 +128,9 @@ impl Html {
 
     fn page_details(&self, index: usize, page: &PageReport, accepted: Option<&str>) -> Markup {
         html! {
-            details id={ "page-" (index) } data-scenario=(page.scenario) data-verdict=(page.verdict()) data-rules=(rules_of(page)) data-accepted=[accepted] open[page.verdict() == "FAIL"] {
+            details id={ "page-" (index) } data-scenario=(page.scenario) data-verdict=(page.verdict().key()) data-rules=(rules_of(page)) data-accepted=[accepted] open[page.verdict() == Verdict::Fail] {
                 summary {
-                    span class=(page.verdict()) { (page.verdict()) } " " code { (page.url) } " — " (page.scenario)
+                    span class={ (page.verdict().key()) "-v" } { (page.verdict().word()) } " " code { (page.url) } " — " (page.scenario)
                     @if page.logged_in { " (logged in)" }
                 }
                 p {
@@ -211,7 +212,7 @@ impl Format for Html {
                     div class="filters" {
                         label { "Scenario " select id="f-scenario" { option value="" { "all" } @for sc in &scenarios { option value=(sc) { (sc) } } } }
                         label { "Rule " select id="f-rule" { option value="" { "all" } @for r in &fired { option value=(r.id()) { (r.id()) } } } }
-                        label { "Verdict " select id="f-verdict" { option value="" { "all" } option value="FAIL" { "fail" } option value="warn" { "warn" } option value="pass" { "pass" } } }
+                        label { "Verdict " select id="f-verdict" { option value="" { "all" } option value="fail" { "fail" } option value="warn" { "warn" } option value="pass" { "pass" } } }
                         @if s.accepted > 0 {
                             label { "Accepted findings " select id="f-accepted" { option value="" { "all pages" } option value="yes" { "pages with accepted findings" } option value="no" { "pages without" } } }
                         }
@@ -220,14 +221,14 @@ impl Format for Html {
                         thead { tr { th { "page" } th { "scenario" } @for g in Group::ALL { th { (g.title()) } } th { "verdict" } } }
                         tbody {
                             @for (i, page) in report.pages.iter().enumerate() {
-                                tr data-scenario=(page.scenario) data-verdict=(page.verdict()) data-rules=(rules_of(page)) data-accepted=[accepted_of(report, page)] {
+                                tr data-scenario=(page.scenario) data-verdict=(page.verdict().key()) data-rules=(rules_of(page)) data-accepted=[accepted_of(report, page)] {
                                     td { a href={ "#page-" (i) } { (page.label()) } }
                                     td { (page.scenario) }
                                     @for g in Group::ALL {
                                         @let cell = page.cell(g);
-                                        td class=(if cell == "pass" { "pass" } else if cell == "n/a" { "na" } else if cell.starts_with("warn") { "warn" } else { "fail" }) { (cell) }
+                                        td class=(cell.key()) { (cell.word()) }
                                     }
-                                    td class=(if page.verdict() == "pass" { "pass-v" } else { page.verdict() }) { (page.verdict()) }
+                                    td class={ (page.verdict().key()) "-v" } { (page.verdict().word()) }
                                 }
                             }
                         }

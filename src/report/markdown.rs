@@ -3,6 +3,7 @@
 
 use super::{Format, PageReport, Report};
 use crate::rules::Severity;
+use crate::verdict::Verdict;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -22,9 +23,9 @@ pub(crate) fn cell(text: &str) -> String {
 
 fn verdict(page: &PageReport) -> &'static str {
     match page.verdict() {
-        "FAIL" => "❌ fail",
-        "warn" => "⚠️ warn",
-        _ => "✅ pass",
+        Verdict::Fail => "❌ fail",
+        Verdict::Warn => "⚠️ warn",
+        Verdict::Pass => "✅ pass",
     }
 }
 

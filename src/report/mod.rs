@@ -13,6 +13,7 @@ use crate::checks::Session;
 use crate::finding::{Evidence, Finding};
 use crate::rules::{Group, Severity};
 use crate::settings::SettingsReport;
+use crate::verdict::{Cell, Counts, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// The JSON report (schema_version 1 of interface.md).
@@ -114,17 +115,14 @@ impl Summary {
             ..Summary::default()
         };
         for page in pages {
-            let errors = page
-                .counted()
-                .filter(|f| f.severity == Severity::Error)
-                .count();
-            summary.errors += errors;
-            summary.warnings += page.counted().count() - errors;
+            let counts = page.counts();
+            summary.errors += counts.errors;
+            summary.warnings += counts.warnings;
             summary.accepted += page.accepted().count();
-            if errors > 0 {
-                summary.failed += 1;
-            } else {
+            if counts.verdict().passed() {
                 summary.passed += 1;
+            } else {
+                summary.failed += 1;
             }
         }
         summary
@@ -338,32 +336,21 @@ impl PageReport {
         }
     }
 
-    /// A compliance-table cell of rules.md: `pass`, `warn (n)` (warnings only),
-    /// `fail (n)` (at least one error) or `n/a`; accepted findings do not count.
-    pub fn cell(&self, group: Group) -> String {
-        let found: Vec<&Finding> = self.counted().filter(|f| f.rule.group() == group).collect();
-        let n = found.len();
-        if found.iter().any(|f| f.severity == Severity::Error) {
-            format!("fail ({n})")
-        } else if n > 0 {
-            format!("warn ({n})")
-        } else if self.applies(group) {
-            "pass".into()
-        } else {
-            "n/a".into()
-        }
+    /// The counted findings' errors and warnings.
+    pub fn counts(&self) -> Counts {
+        Counts::of(&self.findings)
     }
 
-    /// `FAIL` (an error finding), `warn` (warnings only) or `pass`.
-    /// Accepted findings do not count.
-    pub fn verdict(&self) -> &'static str {
-        if self.counted().any(|f| f.severity == Severity::Error) {
-            "FAIL"
-        } else if self.counted().next().is_none() {
-            "pass"
-        } else {
-            "warn"
-        }
+    /// A compliance-table cell of rules.md for `group`; accepted findings do
+    /// not count.
+    pub fn cell(&self, group: Group) -> Cell {
+        let counts = Counts::of(self.findings.iter().filter(|f| f.rule.group() == group));
+        Cell::of(counts, self.applies(group))
+    }
+
+    /// The page's verdict; accepted findings do not count.
+    pub fn verdict(&self) -> Verdict {
+        self.counts().verdict()
     }
 
     /// The page as a row label: its path (a redirect shows where it ended: `/logout → /`).

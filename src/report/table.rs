@@ -5,28 +5,94 @@ use super::{Format, PageReport, Report};
 use crate::finding::distinct_rules;
 use crate::rules::Group;
 use tabled::builder::Builder;
-use tabled::settings::Style;
+use tabled::settings::object::Columns;
+use tabled::settings::{Style, Width};
 
 /// The terminal table.
-pub struct Table;
+pub struct Table {
+    /// The terminal's width in columns, when the table goes to one: a table
+    /// wider than that shows its cells as short marks (rules.md). `None`
+    /// (piped, a file): always the words.
+    pub width: Option<usize>,
+}
+
+impl Table {
+    /// The compliance table in words, or in short marks when the words do not
+    /// fit the terminal.
+    fn compliance(&self, report: &Report) -> String {
+        let words = compliance(report, false);
+        match self.width {
+            Some(width) if widest(&words) > width => {
+                let mut marks = compliance(report, true);
+                // Still too wide: the page column gives way (long paths end in …).
+                let over = widest(&marks).saturating_sub(width);
+                if over > 0 {
+                    marks = compliance_truncated(report, over);
+                }
+                format!("{marks}\n{MARKS_LEGEND}")
+            }
+            _ => words,
+        }
+    }
+}
+
+/// What the short marks mean, under a table that uses them.
+const MARKS_LEGEND: &str = "✓ pass  !n warn (n)  ✗n fail (n)  – n/a";
+
+/// The widest line of `text`, in characters.
+fn widest(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+/// The short-mark table with the page column `over` characters narrower
+/// (at least 12 wide).
+fn compliance_truncated(report: &Report, over: usize) -> String {
+    let page_width = report
+        .pages
+        .iter()
+        .map(|p| p.label().chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("page".len());
+    let keep = page_width.saturating_sub(over).max(12);
+    let mut table = compliance_table(report, true);
+    table.modify(Columns::first(), Width::truncate(keep).suffix("…"));
+    table.to_string()
+}
+
+/// The compliance table, a row per page and scenario: cells in words, or in
+/// short marks with short group titles.
+fn compliance(report: &Report, marks: bool) -> String {
+    compliance_table(report, marks).to_string()
+}
+
+fn compliance_table(report: &Report, marks: bool) -> tabled::Table {
+    let mut builder = Builder::default();
+    let mut header = vec!["page".to_string(), "scenario".to_string()];
+    header.extend(Group::ALL.iter().map(|g| match marks {
+        true => g.short_title().to_string(),
+        false => g.title().to_string(),
+    }));
+    header.push("verdict".into());
+    builder.push_record(header);
+    for page in &report.pages {
+        let mut row = vec![page.label(), page.scenario.clone()];
+        row.extend(Group::ALL.iter().map(|g| match marks {
+            true => page.cell(*g).mark(),
+            false => page.cell(*g).word(),
+        }));
+        row.push(page.verdict().word().into());
+        builder.push_record(row);
+    }
+    let mut table = builder.build();
+    table.with(Style::sharp());
+    table
+}
 
 impl Format for Table {
     fn render(&self, report: &Report) -> Vec<u8> {
-        let mut builder = Builder::default();
-        let mut header = vec!["page".to_string(), "scenario".to_string()];
-        header.extend(Group::ALL.iter().map(|g| g.title().to_string()));
-        header.push("verdict".into());
-        builder.push_record(header);
-        for page in &report.pages {
-            let mut row = vec![page.label(), page.scenario.clone()];
-            row.extend(Group::ALL.iter().map(|g| page.cell(*g)));
-            row.push(page.verdict().into());
-            builder.push_record(row);
-        }
-        let mut table = builder.build();
-        table.with(Style::sharp());
         let s = &report.summary;
-        let mut out = format!("{table}\n");
+        let mut out = format!("{}\n", self.compliance(report));
         out.push_str(&format!(
             "{} pages: {} passed, {} failed; {} errors, {} warnings",
             s.pages, s.passed, s.failed, s.errors, s.warnings
@@ -131,9 +197,9 @@ fn session_comparison(report: &Report) -> String {
         }
         builder.push_record([
             label,
-            out.verdict().to_string(),
+            out.verdict().word().to_string(),
             rule_list(out),
-            inside.verdict().to_string(),
+            inside.verdict().word().to_string(),
             rule_list(inside),
         ]);
         rows += 1;
