@@ -487,18 +487,7 @@ fn init(base_url: &str, output: &std::path::Path, force: bool) -> Result<ExitCod
 
 /// Reads a JSON report; a bad one is a usage error naming the file and position.
 fn read_report(path: &std::path::Path) -> Result<Report, Fatal> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Fatal::Usage(format!("{}: cannot read the report: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| {
-        let detail = e.to_string();
-        let detail = detail.rsplit_once(" at line ").map(|(d, _)| d).unwrap_or(&detail);
-        Fatal::Usage(format!(
-            "{}:{}:{}: not an insider-audit JSON report ({detail}): give files written by --format json",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })
+    report::read_json_report(path).map_err(Fatal::Usage)
 }
 
 fn diff_reports(

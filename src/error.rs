@@ -100,3 +100,13 @@ mod tests {
         assert_eq!(Fatal::BrowserDied("gone".into()).exit_code().code(), 3);
     }
 }
+
+/// serde_json's message without its trailing " at line L column C" (callers
+/// put the position first, as `file:line:column:`).
+pub fn serde_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rsplit_once(" at line ") {
+        Some((message, _)) => message.to_string(),
+        None => text,
+    }
+}

@@ -517,14 +517,19 @@ impl Journey<'_> {
         }
     }
 
-    /// The screenshot name of the scenario's `n`th page (qualified by shard, so
-    /// merged shards never share a name).
+    /// The screenshot name of the scenario's `n`th page.
     fn shot_name(&self, n: usize) -> String {
+        self.qualified_shot_name(&format!("{n:03}"))
+    }
+
+    /// A screenshot name: the scenario's, qualified by shard (so merged shards
+    /// never share a name), then `what` (a page number, a failed step).
+    fn qualified_shot_name(&self, what: &str) -> String {
         match self.options.shard {
             Some(shard) if shard.count > 1 => {
-                format!("{}-shard{}-{n:03}", self.scenario.name, shard.index)
+                format!("{}-shard{}-{what}", self.scenario.name, shard.index)
             }
-            _ => format!("{}-{n:03}", self.scenario.name),
+            _ => format!("{}-{what}", self.scenario.name),
         }
     }
 
@@ -621,7 +626,7 @@ impl Journey<'_> {
         let screenshot = match self.options.screenshots.when {
             When::Never => None,
             _ => {
-                let name = format!("{}-{}-step{}", self.scenario.name, step.block, step.index);
+                let name = self.qualified_shot_name(&format!("{}-step{}", step.block, step.index));
                 self.options.screenshots.take(self.tab(), &name).await
             }
         };

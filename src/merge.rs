@@ -25,16 +25,11 @@ pub fn load(path: &Path) -> Result<Report, String> {
             )),
         };
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if path.extension().is_some_and(|e| e == "jsonl") {
         return Ok(from_journal(journal::read(path)?));
     }
-    serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}: not a JSON report of insider-audit ({e}); give report.json files, journals or their directories",
-            path.display()
-        )
-    })
+    crate::report::read_json_report(path)
+        .map_err(|e| format!("{e}, journals (pages.jsonl) or their directories"))
 }
 
 /// A report rebuilt from a journal's records (no timing, no settings).

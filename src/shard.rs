@@ -73,12 +73,6 @@ fn stable_hash(text: &str) -> u64 {
 pub fn read_url_list(path: &std::path::Path, base: &Url) -> Result<Vec<Url>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let trimmed = text.trim_start();
-    let from_pages = |pages: Vec<serde_json::Value>| -> Vec<String> {
-        pages
-            .iter()
-            .filter_map(|p| p["url"].as_str().map(str::to_string))
-            .collect()
-    };
     let raw: Vec<(usize, String)> = if trimmed.starts_with("{\"page\"")
         || trimmed.starts_with("{\"skipped\"")
         || trimmed.starts_with("{\"note\"")
@@ -90,15 +84,13 @@ pub fn read_url_list(path: &std::path::Path, base: &Url) -> Result<Vec<Url>, Str
             .enumerate()
             .collect()
     } else if trimmed.starts_with('{') {
-        let report: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a JSON report ({e})", path.display()))?;
-        let pages = report["pages"].as_array().cloned().ok_or_else(|| {
-            format!(
-                "{}: a JSON file without \"pages\": give a report of insider-audit",
-                path.display()
-            )
-        })?;
-        from_pages(pages).into_iter().enumerate().collect()
+        let report = crate::report::read_json_report(path)?;
+        report
+            .pages
+            .into_iter()
+            .map(|p| p.url)
+            .enumerate()
+            .collect()
     } else {
         text.lines()
             .enumerate()

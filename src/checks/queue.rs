@@ -88,36 +88,55 @@ fn bare_init(source: Option<&str>, before: Option<&str>, declared: bool) -> bool
     }
 }
 
+/// How an assignment to `window.InsiderQueue` lost what the old queue held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Clobber {
+    /// The SDK had taken the old queue over: later pushes land in an array it
+    /// never reads.
+    TakenOver,
+    /// The old queue held this many pushes the SDK had not read: they are lost.
+    Unread(u32),
+}
+
+/// The assignments that clobbered the queue, with their location: a new
+/// array replacing one the SDK had taken over or that held unread pushes. The
+/// SDK's own assignments (its tag taking the queue over) are not clobbers.
+pub(crate) fn clobbers(
+    capture: &crate::capture::PageCapture,
+) -> impl Iterator<Item = (&Option<crate::capture::Location>, Clobber)> {
+    capture.events.iter().filter_map(|e| match e {
+        Event::Assign {
+            location,
+            same: false,
+            prev_exists: true,
+            prev_len,
+            prev_taken_over,
+            ..
+        } if !location.as_ref().is_some_and(|l| is_sdk_script(&l.script)) => {
+            if *prev_taken_over {
+                Some((location, Clobber::TakenOver))
+            } else if *prev_len > 0 {
+                Some((location, Clobber::Unread(*prev_len)))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    })
+}
+
 /// `queue-clobbered`: the queue is reassigned after it held unconsumed entries, or
 /// after the SDK took it over.
 pub fn queue_clobbered(s: &Subject) -> Vec<Finding> {
-    s.capture
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Assign {
-                location,
-                same: false,
-                prev_exists: true,
-                prev_len,
-                prev_taken_over,
-                ..
-            } => {
-                if location.as_ref().is_some_and(|l| is_sdk_script(&l.script)) {
-                    return None;
-                }
-                let message = if *prev_taken_over {
-                    "window.InsiderQueue was replaced after the SDK had taken the queue over: every later push lands in an array the SDK never reads (use `window.InsiderQueue = window.InsiderQueue || []`)".to_string()
-                } else if *prev_len > 0 {
-                    format!(
-                        "window.InsiderQueue was replaced while it held {prev_len} push(es) the SDK had not read yet: they are lost (an init written as `= []` runs after a push; use `window.InsiderQueue = window.InsiderQueue || []`)"
-                    )
-                } else {
-                    return None;
-                };
-                Some(Finding::new(Rule::QueueClobbered, message).evidence(evidence_of(location)))
-            }
-            _ => None,
+    clobbers(s.capture)
+        .map(|(location, clobber)| {
+            let message = match clobber {
+                Clobber::TakenOver => "window.InsiderQueue was replaced after the SDK had taken the queue over: every later push lands in an array the SDK never reads (use `window.InsiderQueue = window.InsiderQueue || []`)".to_string(),
+                Clobber::Unread(n) => format!(
+                    "window.InsiderQueue was replaced while it held {n} push(es) the SDK had not read yet: they are lost (an init written as `= []` runs after a push; use `window.InsiderQueue = window.InsiderQueue || []`)"
+                ),
+            };
+            Finding::new(Rule::QueueClobbered, message).evidence(evidence_of(location))
         })
         .collect()
 }
@@ -125,7 +144,8 @@ pub fn queue_clobbered(s: &Subject) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use super::super::Session;
+    use super::super::{Session, Subject};
+    use super::clobbers;
     use crate::capture::{Event, QueueKind};
     use serde_json::json;
 
@@ -174,5 +194,44 @@ mod tests {
         );
         let harmless = Canned::page().init_queue().event(reassign(0, false)).init();
         assert_eq!(harmless.findings(Session::LoggedOut), ids(&[]));
+    }
+
+    /// The SDK's tag reassigning the queue it took over is no clobber, for
+    /// `queue-clobbered` and for the cause `user-not-returned` names alike.
+    #[test]
+    fn the_sdk_replacing_its_own_queue_is_no_clobber() {
+        let by_sdk = |seq| Event::Assign {
+            seq,
+            t: 0.0,
+            location: Some(crate::capture::Location {
+                script: "https://cdn.example/ins.js".into(),
+                line: 1,
+                column: 1,
+            }),
+            same: false,
+            value_kind: QueueKind::Array,
+            prev_exists: true,
+            prev_len: 0,
+            prev_taken_over: true,
+        };
+        let page = Canned::page()
+            .init_queue()
+            .user(json!({"uuid": "U-1", "gdpr_optin": true}))
+            .init()
+            .event(by_sdk)
+            .readback(json!(null));
+        let context = super::super::PageContext {
+            session: Session::LoggedOut,
+            expect: crate::expect::Expectations::default(),
+        };
+        let subject = Subject::new(&page.capture, &context);
+        assert!(clobbers(&page.capture).next().is_none());
+        let not_returned = super::super::user::user_not_returned(&subject);
+        assert_eq!(not_returned.len(), 1, "{not_returned:?}");
+        assert!(
+            !not_returned[0].message.contains("queue-clobbered"),
+            "{}",
+            not_returned[0].message
+        );
     }
 }

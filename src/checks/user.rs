@@ -2,7 +2,7 @@
 //! `user-not-returned`.
 
 use super::{Session, Subject};
-use crate::capture::{evidence_of, Event, ReadBack};
+use crate::capture::{evidence_of, ReadBack};
 use crate::expect::UserPushExpectation;
 use crate::finding::Finding;
 use crate::jsvalue::JsValue;
@@ -64,17 +64,8 @@ pub fn user_not_returned(s: &Subject) -> Vec<Finding> {
         return vec![];
     }
     let evidence = evidence_of(last.location);
-    let clobbered = s.capture.events.iter().any(|e| {
-        matches!(
-            e,
-            Event::Assign {
-                same: false,
-                prev_exists: true,
-                prev_taken_over: true,
-                ..
-            }
-        )
-    });
+    let clobbered =
+        super::queue::clobbers(s.capture).any(|(_, c)| c == super::queue::Clobber::TakenOver);
     let cause = if clobbered {
         " (the queue was replaced after the SDK took it over: see queue-clobbered)"
     } else {

@@ -107,6 +107,22 @@ pub struct Summary {
     pub accepted: usize,
 }
 
+/// Reads the JSON report at `path` (written by `--format json`); a file that
+/// is not one is named with the position and what to give instead.
+pub fn read_json_report(path: &std::path::Path) -> Result<Report, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read the report: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not an insider-audit JSON report ({}): give files written by --format json",
+            path.display(),
+            e.line(),
+            e.column(),
+            crate::error::serde_message(&e)
+        )
+    })
+}
+
 impl Summary {
     /// The counts over `pages`.
     pub fn of(pages: &[PageReport]) -> Self {

@@ -222,11 +222,7 @@ fn describe(inner: serde_json::Error, path: &str) -> (usize, usize, String) {
     // serde_json counts a position at the start of a line (a raw newline
     // inside a string) as column 0; positions here are 1-based.
     let (line, column) = (inner.line().max(1), inner.column().max(1));
-    let text = inner.to_string();
-    let bare = text
-        .rsplit_once(" at line ")
-        .map(|(m, _)| m.to_string())
-        .unwrap_or(text);
+    let bare = crate::error::serde_message(&inner);
     let at = if path == "." || path.is_empty() {
         String::new()
     } else {
