@@ -86,6 +86,16 @@ impl ExitCode {
     }
 }
 
+/// serde_json's message without its trailing " at line L column C" (callers
+/// put the position first, as `file:line:column:`).
+pub fn serde_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rsplit_once(" at line ") {
+        Some((message, _)) => message.to_string(),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,15 +108,5 @@ mod tests {
         // A demo that cannot be served is no mistyped command: the audit could not run.
         assert_eq!(Fatal::Internal("demo".into()).exit_code().code(), 3);
         assert_eq!(Fatal::BrowserDied("gone".into()).exit_code().code(), 3);
-    }
-}
-
-/// serde_json's message without its trailing " at line L column C" (callers
-/// put the position first, as `file:line:column:`).
-pub fn serde_message(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    match text.rsplit_once(" at line ") {
-        Some((message, _)) => message.to_string(),
-        None => text,
     }
 }

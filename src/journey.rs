@@ -345,6 +345,56 @@ impl Journey<'_> {
         if let Some(timeout) = step.timeout {
             options.timeout = timeout;
         }
+        let outcome: Result<(), String> = if let Some(dom) = step.action.dom_action() {
+            self.perform_dom(step, dom, &options).await?
+        } else {
+            self.perform_other(step, &options).await?
+        };
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(_) if !self.browser.is_alive() => Err(Stop::Fatal(self.browser.died())),
+            Err(reason) => {
+                self.fail(step, &reason).await;
+                if std::mem::take(&mut self.renew_after_failure) {
+                    self.renew_tab().await?;
+                }
+                Err(Stop::Step)
+            }
+        }
+    }
+
+    /// Runs a step that is one DOM interaction: credentials only where they
+    /// may go, secret fields remembered for masking, a consent click marked.
+    async fn perform_dom(
+        &mut self,
+        step: &Step,
+        dom: DomAction,
+        options: &VisitOptions,
+    ) -> Result<Result<(), String>, Stop> {
+        if dom.types_text() {
+            self.guard_credentials(step).await?;
+        }
+        match &step.action {
+            Action::Fill { selector, value } if value.is_secret() => {
+                self.tab().received_secret(selector)
+            }
+            Action::Consent(_) => {
+                if let Some(mark) = self.tab().mark().await {
+                    self.consents.push(mark);
+                }
+            }
+            _ => {}
+        }
+        Ok(self.act(dom, options).await)
+    }
+
+    /// Runs a step that navigates, waits, sets state or logs out.
+    async fn perform_other(
+        &mut self,
+        step: &Step,
+        options: &VisitOptions,
+    ) -> Result<Result<(), String>, Stop> {
+        let options = options.clone();
         let outcome: Result<(), String> = match &step.action {
             Action::Goto(target) => {
                 let url = self.resolve(target);
@@ -354,73 +404,13 @@ impl Journey<'_> {
                 let url = self.resolve(target);
                 self.visit_and_audit(&url, &options).await?
             }
-            Action::Fill { selector, value } => {
-                self.guard_credentials(step).await?;
-                if value.is_secret() {
-                    self.tab().received_secret(selector);
-                }
-                self.act(
-                    DomAction::Fill {
-                        selector: selector.clone(),
-                        value: value.expose().to_string(),
-                    },
-                    &options,
-                )
-                .await
-            }
-            Action::Select { selector, value } => {
-                self.guard_credentials(step).await?;
-                self.act(
-                    DomAction::Select {
-                        selector: selector.clone(),
-                        value: value.expose().to_string(),
-                    },
-                    &options,
-                )
-                .await
-            }
-            Action::Press { key, selector } => {
-                self.guard_credentials(step).await?;
-                self.act(
-                    DomAction::Press {
-                        key: key.clone(),
-                        selector: selector.clone(),
-                    },
-                    &options,
-                )
-                .await
-            }
-            Action::Check { selector, checked } => {
-                self.act(
-                    DomAction::Check {
-                        selector: selector.clone(),
-                        checked: *checked,
-                    },
-                    &options,
-                )
-                .await
-            }
-            Action::Click(selector) => {
-                self.act(
-                    DomAction::Click {
-                        selector: selector.clone(),
-                    },
-                    &options,
-                )
-                .await
-            }
-            Action::Consent(selector) => {
-                if let Some(mark) = self.tab().mark().await {
-                    self.consents.push(mark);
-                }
-                self.act(
-                    DomAction::Click {
-                        selector: selector.clone(),
-                    },
-                    &options,
-                )
-                .await
-            }
+            // One DOM interaction each: `perform` runs them by `perform_dom`.
+            Action::Fill { .. }
+            | Action::Select { .. }
+            | Action::Press { .. }
+            | Action::Check { .. }
+            | Action::Click(_)
+            | Action::Consent(_) => Ok(()),
             Action::WaitFor(wait) => match wait {
                 WaitFor::Selector(s) => self
                     .tab()
@@ -495,17 +485,7 @@ impl Journey<'_> {
                 }
             }
         };
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(_) if !self.browser.is_alive() => Err(Stop::Fatal(self.browser.died())),
-            Err(reason) => {
-                self.fail(step, &reason).await;
-                if std::mem::take(&mut self.renew_after_failure) {
-                    self.renew_tab().await?;
-                }
-                Err(Stop::Step)
-            }
-        }
+        Ok(outcome)
     }
 
     /// The page rules' findings on `capture` (none with `--discover-only`).

@@ -65,6 +65,15 @@ pub enum DomAction {
 }
 
 impl DomAction {
+    /// Whether it puts text into the page (typing, choosing, a key): the
+    /// actions credentials go through.
+    pub fn types_text(&self) -> bool {
+        matches!(
+            self,
+            DomAction::Fill { .. } | DomAction::Select { .. } | DomAction::Press { .. }
+        )
+    }
+
     /// Whether the action may start a navigation (a click, a key press).
     pub(super) fn may_navigate(&self) -> bool {
         matches!(self, DomAction::Click { .. } | DomAction::Press { .. })

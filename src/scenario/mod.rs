@@ -8,9 +8,10 @@ mod starter;
 pub use locate::Seg;
 pub use starter::{schema, starter};
 
+use crate::browser::DomAction;
 use crate::expect::Expectations;
 use crate::settings::{self, RawAccept, RawRules, RawSettingsFile, Settings};
-use raw::{RawCrawl, RawFile, RawLogout, RawStep, RawWait};
+use raw::{RawAction, RawCrawl, RawFile, RawLogout, RawStep, RawWait};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -333,6 +334,39 @@ pub struct Plan {
 }
 
 impl Action {
+    /// What the action does inside the page, for the actions that are one
+    /// DOM interaction (`fill`, `select`, `press`, `check`, `click`,
+    /// `consent`); `None` for navigation, waits, cookies, storage, logout.
+    pub fn dom_action(&self) -> Option<DomAction> {
+        Some(match self {
+            Action::Fill { selector, value } => DomAction::Fill {
+                selector: selector.clone(),
+                value: value.expose().to_string(),
+            },
+            Action::Select { selector, value } => DomAction::Select {
+                selector: selector.clone(),
+                value: value.expose().to_string(),
+            },
+            Action::Press { key, selector } => DomAction::Press {
+                key: key.clone(),
+                selector: selector.clone(),
+            },
+            Action::Check { selector, checked } => DomAction::Check {
+                selector: selector.clone(),
+                checked: *checked,
+            },
+            Action::Click(selector) | Action::Consent(selector) => DomAction::Click {
+                selector: selector.clone(),
+            },
+            Action::Goto(_)
+            | Action::Visit(_)
+            | Action::WaitFor(_)
+            | Action::SetCookie { .. }
+            | Action::LocalStorage(_)
+            | Action::Logout(_) => return None,
+        })
+    }
+
     /// Whether it types or sets a secret value (credentials).
     pub fn has_secret(&self) -> bool {
         self.texts().iter().any(|t| t.is_secret())
@@ -723,8 +757,8 @@ impl Validator<'_> {
         i: usize,
         path: &[Seg],
     ) -> Result<Step, ScenarioError> {
-        let kinds = s.kinds();
-        let kind = match kinds.as_slice() {
+        let actions = s.actions();
+        let raw = match actions.as_slice() {
             [one] => *one,
             [] => {
                 return Err(self.error(
@@ -740,11 +774,12 @@ impl Validator<'_> {
                     path,
                     format!(
                         "this step has several actions ({}): one step does one thing; split it",
-                        many.join(", ")
+                        many.iter().map(|a| a.kind()).collect::<Vec<_>>().join(", ")
                     ),
                 ))
             }
         };
+        let kind = raw.kind();
         let secret = s.secret.unwrap_or(false);
         let at = |k: &str| key(path, k);
         let value_text = |what: &str| -> Result<Text, ScenarioError> {
@@ -772,37 +807,31 @@ impl Validator<'_> {
                 return Err(self.error(&at(name), format!("a {kind} step takes no \"{name}\"")));
             }
         }
-        let action = match kind {
-            "goto" => {
-                Action::Goto(self.target(s.goto.as_deref().unwrap_or_default(), &at("goto"))?)
-            }
-            "visit" => {
-                Action::Visit(self.target(s.visit.as_deref().unwrap_or_default(), &at("visit"))?)
-            }
-            "fill" => Action::Fill {
-                selector: self.selector(s.fill.as_deref().unwrap_or_default(), &at("fill"))?,
+        let action = match raw {
+            RawAction::Goto(target) => Action::Goto(self.target(target, &at("goto"))?),
+            RawAction::Visit(target) => Action::Visit(self.target(target, &at("visit"))?),
+            RawAction::Fill(selector) => Action::Fill {
+                selector: self.selector(selector, &at("fill"))?,
                 value: value_text("text to type")?,
             },
-            "click" => {
-                Action::Click(self.selector(s.click.as_deref().unwrap_or_default(), &at("click"))?)
+            RawAction::Click(selector) => Action::Click(self.selector(selector, &at("click"))?),
+            RawAction::Consent(selector) => {
+                Action::Consent(self.selector(selector, &at("consent"))?)
             }
-            "consent" => Action::Consent(
-                self.selector(s.consent.as_deref().unwrap_or_default(), &at("consent"))?,
-            ),
-            "press" => Action::Press {
-                key: s.press.clone().unwrap_or_default(),
+            RawAction::Press(key) => Action::Press {
+                key: key.to_string(),
                 selector: s
                     .selector
                     .as_deref()
                     .map(|sel| self.selector(sel, &at("selector")))
                     .transpose()?,
             },
-            "select" => Action::Select {
-                selector: self.selector(s.select.as_deref().unwrap_or_default(), &at("select"))?,
+            RawAction::Select(selector) => Action::Select {
+                selector: self.selector(selector, &at("select"))?,
                 value: value_text("option value to choose")?,
             },
-            "check" => Action::Check {
-                selector: self.selector(s.check.as_deref().unwrap_or_default(), &at("check"))?,
+            RawAction::Check(selector) => Action::Check {
+                selector: self.selector(selector, &at("check"))?,
                 checked: match &s.value {
                     None => true,
                     Some(serde_json::Value::Bool(b)) => *b,
@@ -813,7 +842,7 @@ impl Validator<'_> {
                     }
                 },
             },
-            "wait_for" => Action::WaitFor(match s.wait_for.as_ref().expect("kind wait_for") {
+            RawAction::WaitFor(wait) => Action::WaitFor(match wait {
                 RawWait {
                     selector: Some(sel),
                     url: None,
@@ -843,20 +872,16 @@ impl Validator<'_> {
                     "wait_for takes exactly one of selector, url, ms, or \"network_idle\": true",
                 )),
             }),
-            "set_cookie" => {
-                let c = s.set_cookie.as_ref().expect("kind set_cookie");
-                Action::SetCookie {
-                    name: c.name.clone(),
-                    value: self.text(
-                        &c.value,
-                        c.secret.unwrap_or(false),
-                        &key(&at("set_cookie"), "value"),
-                    )?,
-                    path: c.path.clone().unwrap_or_else(|| "/".into()),
-                }
-            }
-            "local_storage" => {
-                let entries = s.local_storage.as_ref().expect("kind local_storage");
+            RawAction::SetCookie(c) => Action::SetCookie {
+                name: c.name.clone(),
+                value: self.text(
+                    &c.value,
+                    c.secret.unwrap_or(false),
+                    &key(&at("set_cookie"), "value"),
+                )?,
+                path: c.path.clone().unwrap_or_else(|| "/".into()),
+            },
+            RawAction::LocalStorage(entries) => {
                 let mut out = Vec::new();
                 for (k, v) in entries {
                     out.push((
@@ -866,13 +891,12 @@ impl Validator<'_> {
                 }
                 Action::LocalStorage(out)
             }
-            "logout" => Action::Logout(match s.logout.as_ref().expect("kind logout") {
+            RawAction::Logout(logout) => Action::Logout(match logout {
                 RawLogout::Path(p) => Logout::Visit(self.target(p, &at("logout"))?),
                 RawLogout::Click { click } => {
                     Logout::Click(self.selector(click, &key(&at("logout"), "click"))?)
                 }
             }),
-            other => unreachable!("unknown kind {other}"),
         };
         Ok(Step {
             block,

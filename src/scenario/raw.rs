@@ -180,28 +180,61 @@ impl RawStep {
         "logout",
     ];
 
-    /// The action keys present.
-    pub fn kinds(&self) -> Vec<&'static str> {
+    /// The actions present (a valid step has exactly one), each with its
+    /// own value.
+    pub fn actions(&self) -> Vec<RawAction<'_>> {
         let present = [
-            self.goto.is_some(),
-            self.visit.is_some(),
-            self.fill.is_some(),
-            self.click.is_some(),
-            self.press.is_some(),
-            self.select.is_some(),
-            self.check.is_some(),
-            self.wait_for.is_some(),
-            self.set_cookie.is_some(),
-            self.local_storage.is_some(),
-            self.consent.is_some(),
-            self.logout.is_some(),
+            self.goto.as_deref().map(RawAction::Goto),
+            self.visit.as_deref().map(RawAction::Visit),
+            self.fill.as_deref().map(RawAction::Fill),
+            self.click.as_deref().map(RawAction::Click),
+            self.press.as_deref().map(RawAction::Press),
+            self.select.as_deref().map(RawAction::Select),
+            self.check.as_deref().map(RawAction::Check),
+            self.wait_for.as_ref().map(RawAction::WaitFor),
+            self.set_cookie.as_ref().map(RawAction::SetCookie),
+            self.local_storage.as_ref().map(RawAction::LocalStorage),
+            self.consent.as_deref().map(RawAction::Consent),
+            self.logout.as_ref().map(RawAction::Logout),
         ];
-        Self::KINDS
-            .iter()
-            .zip(present)
-            .filter(|(_, p)| *p)
-            .map(|(k, _)| *k)
-            .collect()
+        present.into_iter().flatten().collect()
+    }
+}
+
+/// One action key of a step with its value, as written.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RawAction<'a> {
+    Goto(&'a str),
+    Visit(&'a str),
+    Fill(&'a str),
+    Click(&'a str),
+    Press(&'a str),
+    Select(&'a str),
+    Check(&'a str),
+    WaitFor(&'a RawWait),
+    SetCookie(&'a RawCookie),
+    LocalStorage(&'a BTreeMap<String, String>),
+    Consent(&'a str),
+    Logout(&'a RawLogout),
+}
+
+impl RawAction<'_> {
+    /// The step's key in the file (one of [`RawStep::KINDS`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RawAction::Goto(_) => "goto",
+            RawAction::Visit(_) => "visit",
+            RawAction::Fill(_) => "fill",
+            RawAction::Click(_) => "click",
+            RawAction::Press(_) => "press",
+            RawAction::Select(_) => "select",
+            RawAction::Check(_) => "check",
+            RawAction::WaitFor(_) => "wait_for",
+            RawAction::SetCookie(_) => "set_cookie",
+            RawAction::LocalStorage(_) => "local_storage",
+            RawAction::Consent(_) => "consent",
+            RawAction::Logout(_) => "logout",
+        }
     }
 }
 
