@@ -1,5 +1,5 @@
 //! The command line: parse, validate into a ready-to-run plan, run, and map the
-//! outcome to an exit code of interface.md.
+//! outcome to an exit code (README, "Usage").
 
 use crate::audit::{AuditOptions, PageResult};
 use crate::checks::{PageContext, Session};
@@ -43,7 +43,7 @@ pub enum Command {
     Demo(Common),
     /// Crawl and audit every scenario of the scenario files.
     Run {
-        /// Scenario files (JSON, see interface.md).
+        /// Scenario files (JSON; `insider-audit init` writes a starter, README "Scenario files" explains).
         #[arg(required = true, value_name = "SCENARIO.json")]
         files: Vec<PathBuf>,
         /// Crawl as usual, settling each page, and write the list of pages

@@ -52,7 +52,7 @@ impl Fatal {
     }
 }
 
-/// The process exit codes of interface.md, each meaning one thing.
+/// The process exit codes (README, "Usage"), each meaning one thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     /// The audit ran; no finding at or above `--fail-on`.

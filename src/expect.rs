@@ -1,5 +1,5 @@
 //! What a page is expected to carry: the `expect` object of a scenario, with the
-//! defaults of rules.md.
+//! defaults of the README's "Rules".
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -2,8 +2,7 @@
 // Page.addScriptToEvaluateOnNewDocument, so it runs before any script of the page.
 // It watches window.InsiderQueue (an accessor on window) and every queue's `push`,
 // and keeps a log in execution order that the tool takes after the page settles.
-// Auditing changes nothing (rules.md, "Page views, and auditing without side
-// effects"): the page makes the same pushes, the SDK receives the same entries,
+// Auditing changes nothing (README, "How a page is audited"): the page makes the same pushes, the SDK receives the same entries,
 // the same errors are thrown, getters in pushed values are not run. It survives
 // hostile pages: every built-in it uses is captured before the page runs.
 (function () {
@@ -496,7 +495,7 @@
   }]);
 
   // Same-document navigations. A page view begins where the URL changes other
-  // than by its fragment (rules.md): pushState/replaceState to a new path or
+  // than by its fragment (README, "How a page is audited"): pushState/replaceState to a new path or
   // query, a traversal landing on one, the Navigation API. Chromium's Navigation
   // API reports every one of them (`currententrychange`, fired as the URL
   // commits), so nothing of the page's has to be patched.
@@ -524,7 +523,7 @@
   }
 
   // What could still push: the page's timers, animation frames and idle
-  // callbacks, for a settle that ends as soon as nothing can (interface.md, "How
+  // callbacks, for a settle that ends as soon as nothing can (README, "How
   // a page is audited"). Only the scheduling functions are wrapped, and they call
   // the browser's own with the page's arguments unchanged: callbacks are not
   // wrapped, so what they do, throw and see is what it is without the audit.

@@ -1,4 +1,4 @@
-//! The rule catalogue of `../shared/spec/rules.md`: ids, default severities and table groups.
+//! The rule catalogue (README, "Rules"): ids, default severities and table groups.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Rule settings and accepted findings (interface.md): the levels a site's team
+//! Rule settings and accepted findings (README, "Rule settings and accepted findings"): the levels a site's team
 //! gives rules and the findings it accepts for now, validated into [`Settings`],
 //! and applied to a page's findings after judging, which they never change.
 

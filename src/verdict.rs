@@ -109,7 +109,7 @@ impl Cell {
         }
     }
 
-    /// rules.md's words: `pass`, `warn (n)`, `fail (n)`, `n/a`.
+    /// The table's words: `pass`, `warn (n)`, `fail (n)`, `n/a`.
     pub fn word(self) -> String {
         match self {
             Cell::Judged(Verdict::Pass, _) => "pass".into(),

@@ -1,7 +1,7 @@
 //! One operation on a tab (a navigation, an action, a settle): its CDP event
 //! streams, what they told so far (requests in flight, the load event, the
 //! document's status, dialogs, a crash), and the settle rules of
-//! interface.md's "How a page is audited".
+//! the README's "How a page is audited".
 
 use super::failure::TabError;
 use super::tab::{SettleMode, VisitOptions};

@@ -57,7 +57,7 @@ pub struct VisitOptions {
     pub user_expr: String,
 }
 
-/// How a page is settled after its load event (interface.md, "How a page is audited").
+/// How a page is settled after its load event (README, "How a page is audited").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum SettleMode {
     /// Until nothing can still push: no request in flight, no timer due within

@@ -1,4 +1,4 @@
-//! The JSON report of interface.md.
+//! The JSON report (README, "JSON report").
 
 use super::{Format, Report};
 

@@ -16,7 +16,7 @@ use crate::settings::SettingsReport;
 use crate::verdict::{Cell, Counts, Verdict};
 use serde::{Deserialize, Serialize};
 
-/// The JSON report (schema_version 1 of interface.md).
+/// The JSON report (schema_version 1; README, "JSON report").
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// Always 1.
@@ -57,7 +57,7 @@ fn yes() -> bool {
     true
 }
 
-/// A crawled URL that was not audited (interface.md: `skipped`).
+/// A crawled URL that was not audited (the JSON report's `skipped`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     /// The URL the crawl took.
@@ -357,7 +357,7 @@ impl PageReport {
         Counts::of(&self.findings)
     }
 
-    /// A compliance-table cell of rules.md for `group`; accepted findings do
+    /// A compliance-table cell (README, "Reports") for `group`; accepted findings do
     /// not count.
     pub fn cell(&self, group: Group) -> Cell {
         let counts = Counts::of(self.findings.iter().filter(|f| f.rule.group() == group));

@@ -1,4 +1,4 @@
-//! The compliance table of rules.md: a row per page and scenario, a column per
+//! The compliance table (README, "Reports"): a row per page and scenario, a column per
 //! requirement group, a verdict, and a summary line.
 
 use super::{Format, PageReport, Report};
@@ -11,7 +11,7 @@ use tabled::settings::{Style, Width};
 /// The terminal table.
 pub struct Table {
     /// The terminal's width in columns, when the table goes to one: a table
-    /// wider than that shows its cells as short marks (rules.md). `None`
+    /// wider than that shows its cells as short marks. `None`
     /// (piped, a file): always the words.
     pub width: Option<usize>,
 }

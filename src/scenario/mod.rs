@@ -1,4 +1,4 @@
-//! Scenario files (interface.md): parsed, then validated into a ready-to-run
+//! Scenario files (README, "Scenario files"): parsed, then validated into a ready-to-run
 //! [`Plan`]. Every error names the file, line and column, and the fix.
 
 mod locate;
@@ -410,7 +410,7 @@ impl Plan {
         url.origin() == self.base_url.origin() || self.login_origins.contains(&url.origin())
     }
 
-    /// Where `scenario`'s steps may navigate (interface.md, "scope"): base_url's
+    /// Where `scenario`'s steps may navigate (README, "Scenario files"): base_url's
     /// origin, any origin a `goto`/`visit` step names, and `login_origins`.
     pub fn step_scope(&self, scenario: &Scenario) -> crate::crawl::Scope {
         let mut origins = vec![self.base_url.origin()];

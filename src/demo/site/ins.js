@@ -1,7 +1,7 @@
 /*
  * Stand-in for Insider One's ins.js, for the offline demo and the tests only.
  * The real SDK is served from Insider's servers, which a demo without network
- * cannot reach. This stand-in behaves as rules.md describes the SDK: it keeps
+ * cannot reach. This stand-in behaves as the README's "Rules" describes the SDK: it keeps
  * the page's InsiderQueue array, replaces its `push`, takes user pushes into
  * `InsiderQueue.user` (the read-back the guide's checklist uses), and shows
  * itself as `window.Insider`. `Insider.received` lists every entry it
