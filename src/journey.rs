@@ -419,7 +419,7 @@ impl Journey<'_> {
                     .map_err(|f| f.to_string()),
                 WaitFor::Url(glob) => self
                     .tab()
-                    .wait_until(&WaitCondition::Url(glob.clone()), &options)
+                    .wait_until(&WaitCondition::Url(crate::glob::Glob::new(glob)), &options)
                     .await
                     .map_err(|f| f.to_string()),
                 WaitFor::Ms(ms) => {

@@ -18,6 +18,7 @@ pub mod diff;
 pub mod error;
 pub mod expect;
 pub mod finding;
+pub mod glob;
 pub mod journal;
 pub mod journey;
 pub mod jsvalue;

@@ -3,10 +3,10 @@
 //! and applied to a page's findings after judging, which they never change.
 
 use crate::finding::{Accepted, Finding};
+use crate::glob::Glob;
 use crate::rules::{Rule, Severity};
 use crate::scenario::Seg;
 use chrono::NaiveDate;
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -40,44 +40,6 @@ impl Level {
             Level::Warning => Some(Severity::Warning),
             Level::Error => Some(Severity::Error),
         }
-    }
-}
-
-/// A path glob (crawl semantics: `**` crosses `/`, `*` does not), kept as written.
-#[derive(Debug, Clone)]
-pub struct Glob {
-    text: String,
-    regex: Regex,
-}
-
-impl Glob {
-    /// A glob already checked with [`crate::crawl::glob_problem`].
-    fn new(text: &str) -> Self {
-        Glob {
-            text: text.to_string(),
-            regex: crate::crawl::glob_regex(text),
-        }
-    }
-
-    fn matches(&self, path: &str) -> bool {
-        self.regex.is_match(path)
-    }
-
-    /// The glob as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-}
-
-impl Serialize for Glob {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for Glob {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Glob::new(&String::deserialize(d)?))
     }
 }
 
@@ -466,7 +428,7 @@ fn accept_entry(
             ));
         }
         for (i, glob) in list.iter().enumerate() {
-            if let Some(fix) = crate::crawl::glob_problem(glob) {
+            if let Some(fix) = crate::glob::problem(glob) {
                 return Err(invalid(
                     index(&key(at, "pages"), i),
                     format!("pages glob {glob:?} {fix}"),

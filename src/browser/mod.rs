@@ -9,7 +9,7 @@ mod process;
 mod sources;
 mod tab;
 
-pub use dom::{url_matches, DomAction, WaitCondition};
+pub use dom::{DomAction, WaitCondition};
 pub use failure::TabError;
 pub use locate::locate;
 pub use process::{ChromiumProcess, FLAGS};

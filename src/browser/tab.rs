@@ -3,7 +3,7 @@
 //! CDP bookkeeping of one operation is in `operation`, DOM actions in `dom`,
 //! script sources in `sources`.
 
-use super::dom::{url_matches, DomAction, WaitCondition};
+use super::dom::{DomAction, WaitCondition};
 use super::failure::TabError;
 use super::operation::{evaluate, Cdp, OpState, Operation};
 use super::sources;
@@ -539,7 +539,7 @@ impl Tab {
                         .and_then(|v| v.as_bool())
                         .unwrap_or(false)
                 }
-                WaitCondition::Url(glob) => self.url().await.is_some_and(|u| url_matches(glob, &u)),
+                WaitCondition::Url(glob) => self.url().await.is_some_and(|u| glob.matches_url(&u)),
             };
             if holds {
                 return Ok(());

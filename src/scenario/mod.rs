@@ -686,7 +686,7 @@ impl Validator<'_> {
          -> Result<Option<Vec<String>>, ScenarioError> {
             if let Some(list) = list {
                 for (i, g) in list.iter().enumerate() {
-                    if let Some(fix) = crate::crawl::glob_problem(g) {
+                    if let Some(fix) = crate::glob::problem(g) {
                         return Err(self.error(
                             &index(&key(path, name), i),
                             format!("{name} glob {g:?} {fix}"),
