@@ -297,7 +297,7 @@ async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
         .spawn()
         .unwrap();
     let pid = tool.id();
-    let chromium = chromium_of(&tool);
+    let chromium = chromium_of(&tool).await;
     let mut peak_kb = 0;
     let status = loop {
         if let Some(rss) = peak_rss_kb(pid) {
@@ -308,7 +308,7 @@ async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
-    assert_group_gone(chromium, "a hostile crawl");
+    assert_group_gone(chromium, "a hostile crawl").await;
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     // Hostile pages fail: exit 1, not an operational failure.

@@ -5,7 +5,7 @@ mod common;
 
 use common::processes::*;
 
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn spawn_tool(args: &[&str]) -> Child {
@@ -17,19 +17,8 @@ fn spawn_tool(args: &[&str]) -> Child {
         .unwrap()
 }
 
-fn wait_exit(tool: &mut Child) -> ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = tool.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "the tool did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Waits (at most 30 s) until the journal holds its first record.
-fn wait_for_first_record(journal: &std::path::Path) {
+async fn wait_for_first_record(journal: &std::path::Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::fs::read_to_string(journal)
         .unwrap_or_default()
@@ -41,7 +30,7 @@ fn wait_for_first_record(journal: &std::path::Path) {
             Instant::now() < deadline,
             "the first page never reached the journal"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -51,13 +40,13 @@ async fn interrupt_with(signal: i32, expected_code: Option<i32>) {
     let server = common::fixture_server().await;
     let url = server.url("/infinite-loop.html");
     let mut tool = spawn_tool(&["check", "--timeout", "60", &url]);
-    let chromium = chromium_of(&tool);
-    std::thread::sleep(Duration::from_millis(500)); // let the page start looping
-                                                    // SAFETY: signalling our own child.
+    let chromium = chromium_of(&tool).await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // let the page start looping
+                                                          // SAFETY: signalling our own child.
     unsafe { libc::kill(tool.id() as i32, signal) };
-    let status = wait_exit(&mut tool);
+    let status = wait_exit(&mut tool, 30).await;
     assert_eq!(status.code(), expected_code, "exit status {status:?}");
-    assert_group_gone(chromium, &format!("signal {signal}"));
+    assert_group_gone(chromium, &format!("signal {signal}")).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -80,9 +69,9 @@ async fn success_and_error_paths_leave_no_browser() {
     let server = common::fixture_server().await;
     let url = server.url("/compliant.html");
     let mut ok = spawn_tool(&["check", &url]);
-    let chromium = chromium_of(&ok);
-    assert_eq!(wait_exit(&mut ok).code(), Some(0));
-    assert_group_gone(chromium, "a successful run");
+    let chromium = chromium_of(&ok).await;
+    assert_eq!(wait_exit(&mut ok, 30).await.code(), Some(0));
+    assert_group_gone(chromium, "a successful run").await;
 
     // An error after the browser started: the report cannot be written.
     let mut failing = spawn_tool(&[
@@ -93,9 +82,9 @@ async fn success_and_error_paths_leave_no_browser() {
         "/proc/no-such-dir/report.json",
         &url,
     ]);
-    let chromium = chromium_of(&failing);
-    assert_eq!(wait_exit(&mut failing).code(), Some(3));
-    assert_group_gone(chromium, "a failed run");
+    let chromium = chromium_of(&failing).await;
+    assert_eq!(wait_exit(&mut failing, 30).await.code(), Some(3));
+    assert_group_gone(chromium, "a failed run").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -162,13 +151,13 @@ async fn a_browser_killed_mid_run_is_relaunched_and_the_run_completes() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let chromium = chromium_of(&tool);
+    let chromium = chromium_of(&tool).await;
     // Let the first page reach the journal and the second one hang, then kill the browser.
-    wait_for_first_record(&dir.path().join("pages.jsonl"));
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for_first_record(&dir.path().join("pages.jsonl")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     // SAFETY: killing the process group of our child's browser.
     unsafe { libc::kill(-chromium, libc::SIGKILL) };
-    let status = wait_exit(&mut tool);
+    let status = wait_exit(&mut tool, 30).await;
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report).expect("a report")).unwrap();
     // The looping page is unreachable (exit 1); the run went on to the end.
@@ -197,7 +186,7 @@ async fn a_browser_killed_mid_run_is_relaunched_and_the_run_completes() {
         "{}",
         written["notes"]
     );
-    assert_group_gone(chromium, "the kill");
+    assert_group_gone(chromium, "the kill").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -224,10 +213,10 @@ async fn pages_are_on_disk_as_soon_as_judged_so_ctrl_c_loses_nothing() {
         .spawn()
         .unwrap();
     let stream = dir.path().join("pages.jsonl");
-    wait_for_first_record(&stream);
+    wait_for_first_record(&stream).await;
     // SAFETY: signalling our own child.
     unsafe { libc::kill(tool.id() as i32, libc::SIGINT) };
-    assert_eq!(wait_exit(&mut tool).code(), Some(130));
+    assert_eq!(wait_exit(&mut tool, 30).await.code(), Some(130));
     let text = std::fs::read_to_string(&stream).unwrap();
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first["page"]["url"], server.url("/attr-type.html"));

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::processes::{chromium_of, wait_exit};
+
 use common::*;
 use serde_json::Value;
 use std::path::Path;
@@ -95,7 +97,7 @@ fn journaled(out: &Path) -> usize {
         .count()
 }
 
-fn wait_for_pages(tool: &mut Child, out: &Path, pages: usize) {
+async fn wait_for_pages(tool: &mut Child, out: &Path, pages: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while journaled(out) < pages {
         assert!(
@@ -106,46 +108,7 @@ fn wait_for_pages(tool: &mut Child, out: &Path, pages: usize) {
             Instant::now() < deadline,
             "{pages} pages never reached the journal"
         );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn wait_exit(tool: &mut Child) -> Option<i32> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(status) = tool.try_wait().unwrap() {
-            return status.code();
-        }
-        assert!(Instant::now() < deadline, "the tool did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The pid of the tool's Chromium (its process group).
-fn chromium_of(tool: &Child) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-                continue;
-            };
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let Some((_, rest)) = stat.rsplit_once(')') else {
-                continue;
-            };
-            let ppid: u32 = rest
-                .split_whitespace()
-                .nth(1)
-                .and_then(|f| f.parse().ok())
-                .unwrap_or(0);
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            if ppid == tool.id() && comm.starts_with("chrom") && !rest.trim_start().starts_with('Z')
-            {
-                return pid;
-            }
-        }
-        assert!(Instant::now() < deadline, "no Chromium under the tool");
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -162,10 +125,10 @@ async fn interrupted_and_resumed_equals_one_run() {
 
     let parts = dir.path().join("parts");
     let mut first = tool(&file, &parts, &[]).spawn().unwrap();
-    wait_for_pages(&mut first, &parts, 4);
+    wait_for_pages(&mut first, &parts, 4).await;
     // SAFETY: signalling our own child.
     unsafe { libc::kill(first.id() as i32, libc::SIGINT) };
-    assert_eq!(wait_exit(&mut first), Some(130));
+    assert_eq!(wait_exit(&mut first, 120).await.code(), Some(130));
     let before = journaled(&parts);
     assert!(
         before < expected.len(),
@@ -194,13 +157,13 @@ async fn a_browser_killed_twice_comes_back_with_the_same_report() {
     let rough = dir.path().join("rough");
     let mut run = tool(&file, &rough, &[]).spawn().unwrap();
     for pages in [3, 7] {
-        let chromium = chromium_of(&run);
-        wait_for_pages(&mut run, &rough, pages);
+        let chromium = chromium_of(&run).await;
+        wait_for_pages(&mut run, &rough, pages).await;
         // SAFETY: killing the process group of our child's browser.
         unsafe { libc::kill(-chromium, libc::SIGKILL) };
-        std::thread::sleep(Duration::from_millis(300));
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    assert_eq!(wait_exit(&mut run), Some(1));
+    assert_eq!(wait_exit(&mut run, 120).await.code(), Some(1));
     let got = report(&rough);
     let restarts = got["notes"]
         .as_array()

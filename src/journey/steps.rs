@@ -270,11 +270,7 @@ impl Journey<'_> {
         self.judged(visit, page.findings, page.screenshot, true);
     }
 
-    async fn act(
-        &mut self,
-        action: DomAction,
-        options: &VisitOptions,
-    ) -> Result<(), String> {
+    async fn act(&mut self, action: DomAction, options: &VisitOptions) -> Result<(), String> {
         match self.tab().act(&action, options).await {
             Ok(()) => Ok(()),
             Err(failure) => {

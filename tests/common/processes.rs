@@ -2,7 +2,7 @@
 //! started, whether its process group is gone, and how much memory a process
 //! has used at most.
 
-use std::process::Child;
+use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
 /// One process as /proc tells it.
@@ -53,29 +53,49 @@ pub fn group_alive(pgid: i32) -> bool {
     processes().iter().any(|p| p.pgid == pgid && p.state != "Z")
 }
 
-/// Waits for the tool's Chromium to appear and returns its pid (= its process group).
-pub fn chromium_of(tool: &Child) -> i32 {
+/// Waits (at most 20 s) for the tool's Chromium to appear and returns its pid
+/// (= its process group).
+pub async fn chromium_of(tool: &Child) -> i32 {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if let Some(pid) = children_of(tool.id()).into_iter().find(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| c.starts_with("chrom"))
-        }) {
-            return pid;
+        let chromium = processes().into_iter().find(|p| {
+            p.ppid == tool.id() as i32
+                && p.state != "Z"
+                && std::fs::read_to_string(format!("/proc/{}/comm", p.pid))
+                    .is_ok_and(|c| c.starts_with("chrom"))
+        });
+        if let Some(chromium) = chromium {
+            return chromium.pid;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("the tool never started Chromium");
 }
 
-pub fn assert_group_gone(pgid: i32, how: &str) {
+/// Waits (at most 5 s) until no process of group `pgid` is alive.
+pub async fn assert_group_gone(pgid: i32, how: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while group_alive(pgid) {
         assert!(
             Instant::now() < deadline,
             "Chromium (group {pgid}) outlived the tool after {how}"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits at most `secs` for the tool to exit.
+pub async fn wait_exit(tool: &mut Child, secs: u64) -> ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(status) = tool.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the tool did not exit within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
