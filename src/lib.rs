@@ -6,33 +6,33 @@
 //! [`capture::PageCapture`] (plain data) → [`checks`] (pure functions, one rule
 //! each) → [`finding::Finding`]s → [`report`]s (one module per format).
 
-pub mod attributes;
+pub(crate) mod attributes;
 pub mod audit;
 pub mod browser;
 pub mod capture;
 pub mod checks;
 pub mod cli;
-pub mod crawl;
+pub(crate) mod crawl;
 pub mod demo;
 pub mod diff;
-pub mod error;
+pub(crate) mod error;
 pub mod expect;
 pub mod finding;
-pub mod glob;
+pub(crate) mod glob;
 pub mod journal;
-pub mod journey;
+pub(crate) mod journey;
 pub mod jsvalue;
-pub mod merge;
-pub mod network;
+pub(crate) mod merge;
+pub(crate) mod network;
 pub mod pipeline;
-pub mod progress;
-pub mod redact;
+pub(crate) mod progress;
+pub(crate) mod redact;
 pub mod report;
 pub mod rules;
 pub mod scenario;
 pub mod screenshot;
 pub mod server;
-pub mod session;
+pub(crate) mod session;
 pub mod settings;
-pub mod shard;
+pub(crate) mod shard;
 pub mod verdict;
