@@ -451,26 +451,24 @@ pub(crate) fn nearest<'a>(
         .map(|(_, c)| c)
 }
 
-/// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+/// The text of a file to parse; a file that cannot be read is an error naming it.
+fn read(path: &Path) -> Result<String, ScenarioError> {
+    std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: path.to_path_buf(),
         line: 0,
         column: 0,
         message: format!("cannot read the file: {e}"),
-    })?;
-    parse(path, &text, &|name| std::env::var(name).ok())
+    })
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
+    parse(path, &read(path)?, &|name| std::env::var(name).ok())
 }
 
 /// Reads and validates a settings file (`check --settings`: only `rules` and `accept`).
 pub fn load_settings(path: &Path) -> Result<Settings, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read the file: {e}"),
-    })?;
-    parse_settings(path, &text)
+    parse_settings(path, &read(path)?)
 }
 
 /// Validates settings `text` (named `file` in errors).

@@ -207,6 +207,18 @@ pub fn schema() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keys of a JSON object, sorted.
+    fn sorted_keys(object: &serde_json::Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = object
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
     use std::path::Path;
 
     #[test]
@@ -228,13 +240,7 @@ mod tests {
         let schema = schema();
         let step = &schema["properties"]["scenarios"]["items"]["properties"]["steps"]["items"]
             ["properties"];
-        let mut keys: Vec<&str> = step
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort_unstable();
+        let keys = sorted_keys(step);
         let mut accepted: Vec<&str> = super::super::raw::RawStep::KINDS.to_vec();
         accepted.extend(["value", "selector", "secret", "timeout_ms", "//"]);
         accepted.sort_unstable();
@@ -249,13 +255,7 @@ mod tests {
             let rules = place["rules"]["properties"].as_object().unwrap();
             assert_eq!(rules.len(), Rule::ALL.len() + 1, "every rule id and \"//\"");
             assert_eq!(rules["page-unreachable"]["const"], "error");
-            let mut keys: Vec<&str> = place["accept"]["items"]["properties"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(String::as_str)
-                .collect();
-            keys.sort_unstable();
+            let keys = sorted_keys(&place["accept"]["items"]["properties"]);
             assert_eq!(
                 keys,
                 [
