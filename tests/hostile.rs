@@ -60,6 +60,39 @@ async fn sites() -> (StaticServer, StaticServer) {
     (site, other)
 }
 
+/// `insider-audit run -q --format json` of the scenario file `file` with
+/// `flags`, writing into `dir`: the command, ready to run or spawn, and where
+/// the JSON report goes.
+fn run_command(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    flags: &[&str],
+) -> (std::process::Command, std::path::PathBuf) {
+    let report = dir.join("report.json");
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("insider-audit"));
+    command
+        .args(["run", "-q", "--format", "json", "--output"])
+        .arg(&report)
+        .args(flags)
+        .arg("--out-dir")
+        .arg(dir)
+        .arg(file)
+        .stdout(std::process::Stdio::null());
+    (command, report)
+}
+
+/// Runs [`run_command`] to its end: the exit code and the JSON report.
+fn run_to_end(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    flags: &[&str],
+) -> (Option<i32>, serde_json::Value) {
+    let (mut command, report) = run_command(dir, file, flags);
+    let status = command.status().unwrap();
+    let report = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    (status.code(), report)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_that_leaves_is_judged_on_what_it_did() {
     let (site, other) = sites().await;
@@ -159,26 +192,8 @@ async fn a_crawl_skips_what_is_not_a_page_and_holds_pages_that_leave() {
         ),
     )
     .unwrap();
-    let report = dir.path().join("report.json");
-    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
-        .args([
-            "run",
-            "-q",
-            "--timeout",
-            "60",
-            "--format",
-            "json",
-            "--output",
-        ])
-        .arg(&report)
-        .arg("--out-dir")
-        .arg(dir.path())
-        .arg(&file)
-        .status()
-        .unwrap();
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(status.code(), Some(0), "{report:#}");
+    let (code, report) = run_to_end(dir.path(), &file, &["--timeout", "60"]);
+    assert_eq!(code, Some(0), "{report:#}");
     let skipped: Vec<(&str, &str)> = report["skipped"]
         .as_array()
         .unwrap()
@@ -273,11 +288,10 @@ async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
         ),
     )
     .unwrap();
-    let report = dir.path().join("report.json");
-    let mut tool = std::process::Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
-        .args([
-            "run",
-            "-q",
+    let (mut command, report) = run_command(
+        dir.path(),
+        &file,
+        &[
             "--timeout",
             "8",
             "--max-settle",
@@ -285,17 +299,9 @@ async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
             "--concurrency",
             "4",
             "--browser-arg=--js-flags=--max-old-space-size=128",
-            "--format",
-            "json",
-            "--output",
-        ])
-        .arg(&report)
-        .arg("--out-dir")
-        .arg(dir.path())
-        .arg(&file)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+    );
+    let mut tool = command.spawn().unwrap();
     let pid = tool.id();
     let chromium = chromium_of(&tool).await;
     let mut peak_kb = 0;
@@ -425,26 +431,8 @@ async fn windows_a_click_opens_are_closed_and_the_journey_goes_on() {
         ),
     )
     .unwrap();
-    let report = dir.path().join("report.json");
-    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
-        .args([
-            "run",
-            "-q",
-            "--timeout",
-            "20",
-            "--format",
-            "json",
-            "--output",
-        ])
-        .arg(&report)
-        .arg("--out-dir")
-        .arg(dir.path())
-        .arg(&file)
-        .status()
-        .unwrap();
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(status.code(), Some(0), "{report:#}");
+    let (code, report) = run_to_end(dir.path(), &file, &["--timeout", "20"]);
+    assert_eq!(code, Some(0), "{report:#}");
     let pages: Vec<&str> = report["pages"]
         .as_array()
         .unwrap()
