@@ -60,6 +60,9 @@ pub(super) struct Operation {
     pub(super) timeout: Duration,
 }
 
+/// How long chromiumoxide's navigate may lag behind the load event we saw.
+const NAVIGATE_GRACE: Duration = Duration::from_secs(1);
+
 /// How long a page that stopped answering gets to crash (see
 /// `Operation::stuck_or_crashed`).
 const CRASH_GRACE: Duration = Duration::from_secs(1);
@@ -67,18 +70,39 @@ const CRASH_GRACE: Duration = Duration::from_secs(1);
 impl Operation {
     pub(super) async fn navigate(&mut self, page: &Page, url: &str) -> Result<(), TabError> {
         let secs = self.timeout.as_secs();
-        let navigate = page.execute(NavigateParams::new(url));
+        let mut navigate = Box::pin(page.execute(NavigateParams::new(url)));
         self.state.document_pending = true;
-        let nav = tokio::select! {
-            result = tokio::time::timeout_at(self.deadline.into(), navigate) => result,
+        let first = tokio::select! {
+            result = tokio::time::timeout_at(self.deadline.into(), &mut navigate) => Some(result),
             // Keep reading events meanwhile, so dialogs during navigation are
-            // handled, and a response that is not a page (a download, whose
-            // navigation never ends) is recognised at once.
-            _ = self.state.pump_until(page, &mut self.events, self.deadline, |s| s.not_a_page().is_some()) => {
-                return Err(match self.state.not_a_page() {
-                    Some(reason) => TabError::NotAPage(reason),
-                    None => TabError::Crashed,
-                });
+            // handled, a response that is not a page (a download, whose
+            // navigation never ends) is recognised at once, and so is the
+            // load event itself.
+            _ = self.state.pump_until(page, &mut self.events, self.deadline, |s| {
+                s.not_a_page().is_some() || s.loaded_at.is_some()
+            }) => None,
+        };
+        let nav = match first {
+            Some(result) => result,
+            None => {
+                if let Some(reason) = self.state.not_a_page() {
+                    return Err(TabError::NotAPage(reason));
+                }
+                if self.state.loaded_at.is_none() {
+                    return Err(TabError::Crashed);
+                }
+                // Loaded. chromiumoxide's own wait for this load ends at the
+                // same event, unless same-document navigations during the load
+                // (a router calling replaceState in a loop) lost it its track:
+                // then the page is audited all the same, and the tab, whose
+                // later navigations chromiumoxide would hold, is retired after.
+                match tokio::time::timeout(NAVIGATE_GRACE, &mut navigate).await {
+                    Ok(result) => Ok(result),
+                    Err(_) => {
+                        self.state.navigation_held = true;
+                        return Ok(());
+                    }
+                }
             }
         };
         match nav {
@@ -211,9 +235,11 @@ impl Operation {
                 }
                 other => other?,
             };
-            let Some(pending) = pending else {
+            let pending = match pending {
+                Probe::Pending(pending) => pending,
                 // A document without the recorder (an error page): network quiet is all.
-                return Ok(true);
+                Probe::NoRecorder => return Ok(true),
+                Probe::Unknown => continue,
             };
             let window = options.settle;
             let silent = pending
@@ -234,7 +260,17 @@ impl Operation {
     }
 }
 
-/// What the recorder says can still push; `None` when it is not on the page.
+/// What the settle probe learnt from the page.
+enum Probe {
+    /// The recorder's answer.
+    Pending(Pending),
+    /// No recorder on the document (an error page): network quiet is all.
+    NoRecorder,
+    /// No answer this time (the probe failed): ask again.
+    Unknown,
+}
+
+/// What the recorder says can still push.
 /// A page that does not answer until `deadline` (the page timeout; at least
 /// 2 s from now) never yields; a slow one (a huge document still in layout)
 /// answers in time.
@@ -242,15 +278,21 @@ async fn pending(
     page: &Page,
     options: &VisitOptions,
     deadline: Instant,
-) -> Result<Option<Pending>, TabError> {
+) -> Result<Probe, TabError> {
     let expr = format!(
         "window.__insiderAuditRecorder ? window.__insiderAuditRecorder.busy({}) : null",
         options.settle.as_millis()
     );
     let deadline = deadline.max(Instant::now() + Duration::from_secs(2));
     match tokio::time::timeout_at(deadline.into(), evaluate(page, &expr)).await {
-        Ok(Ok(value)) => Ok(serde_json::from_value(value).ok()),
-        Ok(Err(_)) => Ok(None),
+        Ok(Ok(serde_json::Value::Null)) => Ok(Probe::NoRecorder),
+        Ok(Ok(value)) => Ok(serde_json::from_value(value).map_or(Probe::Unknown, Probe::Pending)),
+        // The document's context went away or is not ready (a navigation in
+        // between): nothing is known yet; never a reason to stop waiting.
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "the settle probe failed");
+            Ok(Probe::Unknown)
+        }
         Err(_) => Err(TabError::Stuck(
             "the page stopped answering after load".into(),
         )),
@@ -266,7 +308,7 @@ async fn busy_reason(
 ) -> Result<String, TabError> {
     let mut what: Vec<String> = network.into_iter().collect();
     if options.mode == SettleMode::Auto {
-        if let Some(pending) = pending(page, options, deadline).await? {
+        if let Probe::Pending(pending) = pending(page, options, deadline).await? {
             if let Some(ms) = pending.soon_ms {
                 what.push(format!("a timer due in {ms:.0} ms"));
             }
@@ -377,6 +419,9 @@ pub(super) struct OpState {
     /// A loaded page's own navigation, until its answer says whether it
     /// brings a new document.
     pub(super) pending_document: Option<String>,
+    /// chromiumoxide still waits for this navigation although the page loaded:
+    /// the tab's later navigations would wait behind it, so it is retired.
+    pub(super) navigation_held: bool,
 }
 
 impl OpState {
@@ -399,6 +444,7 @@ impl OpState {
             refused,
             not_a_page: None,
             pending_document: None,
+            navigation_held: false,
             network: Inflight::new(now),
             busy: None,
             alive,

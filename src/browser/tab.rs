@@ -747,7 +747,9 @@ impl Tab {
         sources::read(&self.page, &mut capture).await;
         Visit {
             capture,
-            tab_usable: true,
+            // chromiumoxide would hold this tab's next navigation behind one
+            // it lost track of (see `Operation::navigate`).
+            tab_usable: !op.state.navigation_held,
             out_of_scope: None,
             not_a_page: None,
             doc: dump.doc,
