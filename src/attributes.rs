@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 /// The type an attribute must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttrType {
+pub(crate) enum AttrType {
     /// A string.
     String,
     /// A number.
@@ -22,7 +22,7 @@ pub enum AttrType {
 
 impl AttrType {
     /// The name used in messages.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             AttrType::String => "a string",
             AttrType::Number => "a number",
@@ -33,7 +33,7 @@ impl AttrType {
     }
 
     /// Whether `value` has this type.
-    pub fn accepts(self, value: &JsValue) -> bool {
+    pub(crate) fn accepts(self, value: &JsValue) -> bool {
         match self {
             AttrType::String | AttrType::Datetime => matches!(value, JsValue::String { .. }),
             AttrType::Number => matches!(value, JsValue::Number(_) | JsValue::NonFinite(_)),
@@ -45,7 +45,7 @@ impl AttrType {
 
 /// The standard attributes (the guide, plus `username`, `has_transacted` and
 /// `transaction_count` from Insider's public user-object page).
-pub const CATALOGUE: &[(&str, AttrType)] = &[
+pub(crate) const CATALOGUE: &[(&str, AttrType)] = &[
     ("gender", AttrType::String),
     ("birthday", AttrType::Datetime),
     ("name", AttrType::String),
@@ -68,10 +68,10 @@ pub const CATALOGUE: &[(&str, AttrType)] = &[
 ];
 
 /// The opt-ins a site must not turn on by itself.
-pub const OPTINS: [&str; 4] = ["whatsapp_optin", "sms_optin", "email_optin", "gdpr_optin"];
+pub(crate) const OPTINS: [&str; 4] = ["whatsapp_optin", "sms_optin", "email_optin", "gdpr_optin"];
 
 /// The type of a standard attribute, `None` for a key outside the catalogue.
-pub fn attr_type(name: &str) -> Option<AttrType> {
+pub(crate) fn attr_type(name: &str) -> Option<AttrType> {
     CATALOGUE.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
@@ -81,12 +81,12 @@ static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$").unwrap());
 
 /// Whether a phone number has the E.164 form: `+`, a first digit 1–9, 7 to 15 digits.
-pub fn is_e164_form(phone: &str) -> bool {
+pub(crate) fn is_e164_form(phone: &str) -> bool {
     E164.is_match(phone)
 }
 
 /// Why a well-typed, non-empty value has the wrong format, if it does.
-pub fn format_problem(name: &str, value: &JsValue) -> Option<String> {
+pub(crate) fn format_problem(name: &str, value: &JsValue) -> Option<String> {
     match (name, value) {
         ("phone_number", JsValue::String { value, .. }) if !is_e164_form(value) => Some(format!(
             "phone_number {value:?} is not in E.164 form (a '+', the country code, then the number: 7 to 15 digits, no spaces or dashes, e.g. \"+905321234567\")"
@@ -121,7 +121,7 @@ fn is_date_or_datetime(text: &str) -> bool {
 /// Uses libphonenumber's metadata (the `phonenumber` crate). A parser may strip a
 /// trunk `0` after the country code; the number as written is then wrong, so the
 /// parsed number must format back to exactly the digits written.
-pub fn phone_validity_problem(phone: &str) -> Option<String> {
+pub(crate) fn phone_validity_problem(phone: &str) -> Option<String> {
     let parsed = match phonenumber::parse(None, phone) {
         Ok(parsed) => parsed,
         Err(_) => {

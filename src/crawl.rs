@@ -9,7 +9,7 @@ use url::Url;
 
 /// Whether a path has a segment starting with logout, signout, sign-out or
 /// log-out (any case): such pages are reached only by a logout step.
-pub fn is_logout_path(path: &str) -> bool {
+pub(crate) fn is_logout_path(path: &str) -> bool {
     path.split('/').any(|segment| {
         let s = segment.to_ascii_lowercase();
         ["logout", "signout", "sign-out", "log-out"]
@@ -20,7 +20,7 @@ pub fn is_logout_path(path: &str) -> bool {
 
 /// The URL a page is known by: http(s) only, no fragment, no default port, no
 /// duplicate slashes.
-pub fn normalize(url: &Url) -> Option<Url> {
+pub(crate) fn normalize(url: &Url) -> Option<Url> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
@@ -99,7 +99,7 @@ impl Scope {
 
 /// Breadth-first frontier: each URL once, bounded by depth and page count.
 #[derive(Debug)]
-pub struct Frontier {
+pub(crate) struct Frontier {
     scope: Scope,
     queue: VecDeque<(Url, usize)>,
     seen: HashSet<String>,
@@ -110,12 +110,12 @@ pub struct Frontier {
 
 impl Frontier {
     /// A frontier seeded with the start paths (resolved against `base`).
-    pub fn new(base: &Url, config: &CrawlConfig) -> Self {
+    pub(crate) fn new(base: &Url, config: &CrawlConfig) -> Self {
         Self::with_scope(Scope::new(base, config), base, config)
     }
 
     /// A frontier over `scope`, seeded with the start paths (resolved against `base`).
-    pub fn with_scope(scope: Scope, base: &Url, config: &CrawlConfig) -> Self {
+    pub(crate) fn with_scope(scope: Scope, base: &Url, config: &CrawlConfig) -> Self {
         let mut frontier = Frontier {
             scope,
             queue: VecDeque::new(),
@@ -133,19 +133,19 @@ impl Frontier {
     }
 
     /// The scope URLs are judged by.
-    pub fn scope(&self) -> &Scope {
+    pub(crate) fn scope(&self) -> &Scope {
         &self.scope
     }
 
     /// Marks a URL as already audited (by a step, or as a redirect's target).
-    pub fn mark_seen(&mut self, url: &Url) {
+    pub(crate) fn mark_seen(&mut self, url: &Url) {
         if let Some(url) = normalize(url) {
             self.seen.insert(url.to_string());
         }
     }
 
     /// Queues `url` at `depth` if it is in scope, new, and not too deep.
-    pub fn offer(&mut self, url: &Url, depth: usize) {
+    pub(crate) fn offer(&mut self, url: &Url, depth: usize) {
         let Some(url) = normalize(url) else { return };
         if depth > self.max_depth || !self.scope.allows(&url) || !self.seen.insert(url.to_string())
         {
@@ -155,19 +155,19 @@ impl Frontier {
     }
 
     /// Puts back a URL taken with [`Frontier::pop`] that could not be visited yet.
-    pub fn push_front(&mut self, url: Url, depth: usize) {
+    pub(crate) fn push_front(&mut self, url: Url, depth: usize) {
         self.handed_out -= 1;
         self.queue.push_front((url, depth));
     }
 
     /// Gives back the page-count slot of a URL taken that turned out not to be
     /// a page (skipped URLs do not count toward max_pages).
-    pub fn uncount(&mut self) {
+    pub(crate) fn uncount(&mut self) {
         self.handed_out = self.handed_out.saturating_sub(1);
     }
 
     /// The next URL to audit and its depth.
-    pub fn pop(&mut self) -> Option<(Url, usize)> {
+    pub(crate) fn pop(&mut self) -> Option<(Url, usize)> {
         if self.handed_out >= self.max_pages {
             return None;
         }

@@ -88,7 +88,7 @@ impl ExitCode {
 
 /// serde_json's message without its trailing " at line L column C" (callers
 /// put the position first, as `file:line:column:`).
-pub fn serde_message(error: &serde_json::Error) -> String {
+pub(crate) fn serde_message(error: &serde_json::Error) -> String {
     let text = error.to_string();
     match text.rsplit_once(" at line ") {
         Some((message, _)) => message.to_string(),

@@ -10,7 +10,7 @@
 use regex::Regex;
 
 /// What is wrong with a path glob, as the fix to make (`None`: it is fine).
-pub fn problem(glob: &str) -> Option<&'static str> {
+pub(crate) fn problem(glob: &str) -> Option<&'static str> {
     if !glob.starts_with('/') {
         Some("must start with '/': globs match the URL path, e.g. \"/shop/**\"")
     } else if glob.contains("***") {

@@ -1,4 +1,5 @@
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 //! insider-audit: audits a website's Insider One WhatsApp user push in real
 //! headless Chromium.
 //!

@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// Reads one shard: a JSON report, a journal (`pages.jsonl`), or a directory
 /// holding either (`report.json` first).
-pub fn load(path: &Path) -> Result<Report, String> {
+pub(crate) fn load(path: &Path) -> Result<Report, String> {
     if path.is_dir() {
         let report = path.join("report.json");
         let journal = path.join(journal::FILE_NAME);
@@ -48,7 +48,7 @@ fn from_journal(records: Vec<journal::Record>) -> Report {
 }
 
 /// Joins shard reports into one.
-pub fn merge(shards: Vec<Report>) -> Report {
+pub(crate) fn merge(shards: Vec<Report>) -> Report {
     let mut shards = shards.into_iter();
     let Some(mut merged) = shards.next() else {
         return Report::new(&[], chrono::Utc::now(), 0);

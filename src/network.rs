@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Requests open longer than this (long polls, streams) do not hold settling up.
-pub const LONG_LIVED: Duration = Duration::from_secs(5);
+pub(crate) const LONG_LIVED: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -18,14 +18,14 @@ enum State {
 
 /// Requests in flight and the time of the last network activity.
 #[derive(Debug)]
-pub struct Inflight {
+pub(crate) struct Inflight {
     requests: HashMap<String, State>,
     last_activity: Instant,
 }
 
 impl Inflight {
     /// Starts counting at `now`.
-    pub fn new(now: Instant) -> Self {
+    pub(crate) fn new(now: Instant) -> Self {
         Inflight {
             requests: HashMap::new(),
             last_activity: now,
@@ -33,7 +33,7 @@ impl Inflight {
     }
 
     /// A request was sent (or redirected: same id again).
-    pub fn started(&mut self, id: &str, now: Instant) {
+    pub(crate) fn started(&mut self, id: &str, now: Instant) {
         self.last_activity = now;
         self.requests
             .entry(id.to_string())
@@ -41,18 +41,18 @@ impl Inflight {
     }
 
     /// A request finished or failed (possibly before its start was read).
-    pub fn finished(&mut self, id: &str, now: Instant) {
+    pub(crate) fn finished(&mut self, id: &str, now: Instant) {
         self.last_activity = now;
         self.requests.insert(id.to_string(), State::Done);
     }
 
     /// Marks activity that is not a request (the load event).
-    pub fn touch(&mut self, now: Instant) {
+    pub(crate) fn touch(&mut self, now: Instant) {
         self.last_activity = now;
     }
 
     /// Requests still open that started less than [`LONG_LIVED`] ago.
-    pub fn pending(&self, now: Instant) -> usize {
+    pub(crate) fn pending(&self, now: Instant) -> usize {
         self.requests
             .values()
             .filter(|s| matches!(s, State::Open(at) if now.duration_since(*at) < LONG_LIVED))
@@ -60,7 +60,7 @@ impl Inflight {
     }
 
     /// Whether nothing is pending and nothing happened for `quiet`.
-    pub fn is_quiet(&self, now: Instant, quiet: Duration) -> bool {
+    pub(crate) fn is_quiet(&self, now: Instant, quiet: Duration) -> bool {
         self.pending(now) == 0 && now.duration_since(self.last_activity) >= quiet
     }
 }

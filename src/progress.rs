@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 /// Reports pages as they are judged; cheap to clone across concurrent scenarios.
 #[derive(Clone)]
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     quiet: bool,
     findings: Arc<AtomicUsize>,
@@ -18,7 +18,7 @@ pub struct Progress {
 
 impl Progress {
     /// Progress over `total` pages (`None`: unknown, as in a crawl).
-    pub fn new(total: Option<usize>, quiet: bool) -> Self {
+    pub(crate) fn new(total: Option<usize>, quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = match total {
                 Some(n) => ProgressBar::new(n as u64),
@@ -44,7 +44,7 @@ impl Progress {
     }
 
     /// One page was judged.
-    pub fn page(&self, result: &PageResult) {
+    pub(crate) fn page(&self, result: &PageResult) {
         let counts = result.counts();
         let (errors, warnings) = (counts.errors, counts.warnings);
         let total = self.findings.fetch_add(counts.total(), Ordering::Relaxed) + counts.total();
@@ -67,7 +67,7 @@ impl Progress {
     }
 
     /// Removes the bar.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

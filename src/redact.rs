@@ -13,7 +13,7 @@ const MIN_LEN: usize = 3;
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Registers a secret value (and its encoded forms) for redaction.
-pub fn register(value: &str) {
+pub(crate) fn register(value: &str) {
     if value.chars().count() < MIN_LEN {
         return;
     }
@@ -37,7 +37,7 @@ pub fn register(value: &str) {
 }
 
 /// `text` with every registered secret replaced by `***`.
-pub fn redact(text: &str) -> Cow<'_, str> {
+pub(crate) fn redact(text: &str) -> Cow<'_, str> {
     let secrets = SECRETS.read().expect("secrets lock");
     if !secrets.iter().any(|s| text.contains(s.as_str())) {
         return Cow::Borrowed(text);
@@ -52,7 +52,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 }
 
 /// `bytes` (UTF-8 text) with every registered secret replaced.
-pub fn redact_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
+pub(crate) fn redact_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
     match std::str::from_utf8(bytes) {
         Ok(text) => match redact(text) {
             Cow::Borrowed(_) => Cow::Borrowed(bytes),
@@ -63,7 +63,7 @@ pub fn redact_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
 }
 
 /// A writer for logs that redacts each write (the log layer writes an event at once).
-pub struct RedactingWriter<W>(pub W);
+pub(crate) struct RedactingWriter<W>(pub W);
 
 impl<W: std::io::Write> std::io::Write for RedactingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 /// What the journey knows about a page besides its capture.
 #[derive(Debug, Clone, Default)]
-pub struct PageInSession {
+pub(crate) struct PageInSession {
     /// A login ended or a logout happened since the previous page (on another
     /// document). A login ending on this page's document is marked by the
     /// capture's `logged_in_from_seq` instead.
@@ -35,7 +35,7 @@ struct Segment {
 
 /// Judges the pages of one scenario in order.
 #[derive(Debug, Default)]
-pub struct SessionJudge {
+pub(crate) struct SessionJudge {
     segment: Segment,
     /// The identity of the last logged-in segment, while logged out after it.
     previous_identity: Vec<(&'static str, String, String)>,
@@ -51,7 +51,7 @@ fn string_of(value: &JsValue, key: &str) -> Option<String> {
 
 impl SessionJudge {
     /// A judge at the start of a scenario (logged out).
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         SessionJudge::default()
     }
 
@@ -71,7 +71,7 @@ impl SessionJudge {
     /// Judges the next page and adds its session findings to `findings` (which
     /// holds the page's own findings: `anonymous-identity` gives way to
     /// `identity-after-logout` for the same attribute).
-    pub fn judge(
+    pub(crate) fn judge(
         &mut self,
         capture: &PageCapture,
         context: &PageContext,

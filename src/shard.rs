@@ -70,7 +70,7 @@ fn stable_hash(text: &str) -> u64 {
 /// The URLs of `--urls FILE`: one per line (blank lines and `#` comments
 /// skipped, paths resolved against `base`), or the pages of a JSON report or a
 /// journal (`pages.jsonl`) of an earlier run.
-pub fn read_url_list(path: &std::path::Path, base: &Url) -> Result<Vec<Url>, String> {
+pub(crate) fn read_url_list(path: &std::path::Path, base: &Url) -> Result<Vec<Url>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let trimmed = text.trim_start();
     let raw: Vec<(usize, String)> = if trimmed.starts_with("{\"page\"")

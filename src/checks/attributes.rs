@@ -32,7 +32,7 @@ fn filled<'s, 'a>(
 }
 
 /// `attr-empty`: a standard key sent as `null`, `""` or spaces.
-pub fn attr_empty(s: &Subject) -> Vec<Finding> {
+pub(super) fn attr_empty(s: &Subject) -> Vec<Finding> {
     attributes(s)
         .filter(|(_, k, v)| type_of(k).is_some() && v.is_empty_value())
         .map(|(p, k, v)| {
@@ -47,7 +47,7 @@ pub fn attr_empty(s: &Subject) -> Vec<Finding> {
 }
 
 /// `attr-type`: a standard attribute of the wrong type.
-pub fn attr_type(s: &Subject) -> Vec<Finding> {
+pub(super) fn attr_type(s: &Subject) -> Vec<Finding> {
     filled(s)
         .filter_map(|(p, k, v)| {
             let expected = type_of(k)?;
@@ -69,7 +69,7 @@ pub fn attr_type(s: &Subject) -> Vec<Finding> {
 }
 
 /// `attr-format`: a well-typed attribute in the wrong format.
-pub fn attr_format(s: &Subject) -> Vec<Finding> {
+pub(super) fn attr_format(s: &Subject) -> Vec<Finding> {
     filled(s)
         .filter(|(_, k, v)| type_of(k).is_some_and(|t| t.accepts(v)))
         .filter_map(|(p, k, v)| {
@@ -83,7 +83,7 @@ pub fn attr_format(s: &Subject) -> Vec<Finding> {
 }
 
 /// `phone-invalid`: an E.164-form phone number that is not a valid number.
-pub fn phone_invalid(s: &Subject) -> Vec<Finding> {
+pub(super) fn phone_invalid(s: &Subject) -> Vec<Finding> {
     filled(s)
         .filter(|(_, k, _)| *k == "phone_number")
         .filter_map(|(p, k, v)| {
@@ -101,7 +101,7 @@ pub fn phone_invalid(s: &Subject) -> Vec<Finding> {
 }
 
 /// `attr-unknown`: a top-level key outside the catalogue.
-pub fn attr_unknown(s: &Subject) -> Vec<Finding> {
+pub(super) fn attr_unknown(s: &Subject) -> Vec<Finding> {
     let extra = &s.context.expect.attributes;
     attributes(s)
         .filter(|(_, k, _)| type_of(k).is_none() && !extra.iter().any(|e| e == k))
@@ -126,7 +126,7 @@ fn identifiers(value: &JsValue) -> impl Iterator<Item = &'static str> + '_ {
 }
 
 /// `gdpr-missing`: an identified user pushed without gdpr_optin.
-pub fn gdpr_missing(s: &Subject) -> Vec<Finding> {
+pub(super) fn gdpr_missing(s: &Subject) -> Vec<Finding> {
     s.user_values()
         .filter(|(_, v)| identifiers(v).next().is_some() && v.get_defined("gdpr_optin").is_none())
         .map(|(p, v)| {
@@ -142,7 +142,7 @@ pub fn gdpr_missing(s: &Subject) -> Vec<Finding> {
 }
 
 /// `anonymous-identity`: a logged-out push carrying an identifier or an opt-in.
-pub fn anonymous_identity(s: &Subject) -> Vec<Finding> {
+pub(super) fn anonymous_identity(s: &Subject) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (push, value) in s.user_values().filter(|(p, _)| !p.logged_in) {
         for key in identifiers(value) {

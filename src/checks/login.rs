@@ -18,7 +18,7 @@ fn logged_in_values<'s, 'a>(
 /// `login-incomplete`: a logged-in page lacks a required attribute.
 ///
 /// The page's logged-in user pushes are judged together, as the SDK merges them.
-pub fn login_incomplete(s: &Subject) -> Vec<Finding> {
+pub(super) fn login_incomplete(s: &Subject) -> Vec<Finding> {
     let values: Vec<_> = logged_in_values(s).collect();
     let Some((last, _)) = values.last() else {
         return vec![];
@@ -54,7 +54,7 @@ pub fn login_incomplete(s: &Subject) -> Vec<Finding> {
 }
 
 /// `expect-mismatch`: an attribute differs from the scenario's stated value.
-pub fn expect_mismatch(s: &Subject) -> Vec<Finding> {
+pub(super) fn expect_mismatch(s: &Subject) -> Vec<Finding> {
     let expected = &s.context.expect.values;
     let mut findings = Vec::new();
     for (push, value) in logged_in_values(s) {
@@ -79,7 +79,7 @@ pub fn expect_mismatch(s: &Subject) -> Vec<Finding> {
 }
 
 /// `whatsapp-optin-off`: a logged-in user pushed with whatsapp_optin false.
-pub fn whatsapp_optin_off(s: &Subject) -> Vec<Finding> {
+pub(super) fn whatsapp_optin_off(s: &Subject) -> Vec<Finding> {
     let severity = if s.context.expect.whatsapp_optin == Some(true) {
         Severity::Error
     } else {

@@ -400,12 +400,12 @@ pub(crate) mod testing {
     use serde_json::Value as Json;
 
     /// Builds a capture event by event.
-    pub struct Canned {
+    pub(crate) struct Canned {
         pub capture: PageCapture,
         seq: u64,
     }
 
-    pub fn loc(line: u32) -> Option<Location> {
+    pub(crate) fn loc(line: u32) -> Option<Location> {
         Some(Location {
             script: "http://shop.test/app.js".into(),
             line,
@@ -414,7 +414,7 @@ pub(crate) mod testing {
     }
 
     impl Canned {
-        pub fn page() -> Self {
+        pub(crate) fn page() -> Self {
             let mut capture = PageCapture::loaded("http://shop.test/");
             capture.sdk_present = true;
             Canned { capture, seq: 0 }
@@ -425,7 +425,7 @@ pub(crate) mod testing {
             self.seq
         }
 
-        pub fn init_queue(mut self) -> Self {
+        pub(crate) fn init_queue(mut self) -> Self {
             let seq = self.next();
             self.capture.events.push(Event::Assign {
                 seq,
@@ -440,11 +440,11 @@ pub(crate) mod testing {
             self
         }
 
-        pub fn push(self, value: Json) -> Self {
+        pub(crate) fn push(self, value: Json) -> Self {
             self.push_js(JsValue::from_json(&value))
         }
 
-        pub fn push_js(mut self, value: JsValue) -> Self {
+        pub(crate) fn push_js(mut self, value: JsValue) -> Self {
             let seq = self.next();
             self.capture.events.push(Event::Push {
                 seq,
@@ -457,12 +457,12 @@ pub(crate) mod testing {
             self
         }
 
-        pub fn user(self, value: Json) -> Self {
+        pub(crate) fn user(self, value: Json) -> Self {
             self.push(serde_json::json!({"type": "user", "value": value}))
         }
 
         /// A page pushing `user` then `init`, whose read-back returns `user`.
-        pub fn user_page(user: Json) -> Self {
+        pub(crate) fn user_page(user: Json) -> Self {
             Canned::page()
                 .init_queue()
                 .user(user.clone())
@@ -470,31 +470,31 @@ pub(crate) mod testing {
                 .readback(user)
         }
 
-        pub fn init(self) -> Self {
+        pub(crate) fn init(self) -> Self {
             self.push(serde_json::json!({"type": "init"}))
         }
 
-        pub fn event(mut self, f: impl FnOnce(u64) -> Event) -> Self {
+        pub(crate) fn event(mut self, f: impl FnOnce(u64) -> Event) -> Self {
             let seq = self.next();
             self.capture.events.push(f(seq));
             self
         }
 
-        pub fn readback(mut self, value: Json) -> Self {
+        pub(crate) fn readback(mut self, value: Json) -> Self {
             self.capture.readback = Some(crate::capture::ReadBack::Value {
                 value: JsValue::from_json(&value),
             });
             self
         }
 
-        pub fn findings(&self, session: Session) -> Vec<(String, Option<String>)> {
+        pub(crate) fn findings(&self, session: Session) -> Vec<(String, Option<String>)> {
             self.findings_with(PageContext {
                 session,
                 expect: Expectations::default(),
             })
         }
 
-        pub fn findings_with(&self, context: PageContext) -> Vec<(String, Option<String>)> {
+        pub(crate) fn findings_with(&self, context: PageContext) -> Vec<(String, Option<String>)> {
             judge(&self.capture, &context)
                 .into_iter()
                 .map(|f| (f.rule.id().to_string(), f.attribute))
@@ -502,7 +502,7 @@ pub(crate) mod testing {
         }
     }
 
-    pub fn ids(list: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+    pub(crate) fn ids(list: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
         list.iter()
             .map(|(r, a)| (r.to_string(), a.map(str::to_string)))
             .collect()

@@ -48,7 +48,7 @@ fn same_place(a: &Option<Location>, b: &Option<Location>) -> bool {
 }
 
 /// `push-before-init`.
-pub fn push_before_init(s: &Subject) -> Vec<Finding> {
+pub(super) fn push_before_init(s: &Subject) -> Vec<Finding> {
     let events = &s.capture.events;
     let mut findings = Vec::new();
     for event in events {

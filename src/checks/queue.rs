@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 /// only with a bare `InsiderQueue = InsiderQueue || []`, which natively throws a
 /// ReferenceError before the queue exists (the audit's watch cannot hide that it
 /// defines the name, so the native outcome is judged from the script source).
-pub fn queue_missing(s: &Subject) -> Vec<Finding> {
+pub(super) fn queue_missing(s: &Subject) -> Vec<Finding> {
     if !s.context.expect.integration {
         return vec![];
     }
@@ -127,7 +127,7 @@ pub(crate) fn clobbers(
 
 /// `queue-clobbered`: the queue is reassigned after it held unconsumed entries, or
 /// after the SDK took it over.
-pub fn queue_clobbered(s: &Subject) -> Vec<Finding> {
+pub(super) fn queue_clobbered(s: &Subject) -> Vec<Finding> {
     clobbers(s.capture)
         .map(|(location, clobber)| {
             let message = match clobber {

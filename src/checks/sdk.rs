@@ -8,7 +8,7 @@ use crate::finding::Finding;
 use crate::rules::Rule;
 
 /// The push types the public integration guides document.
-pub const DOCUMENTED_TYPES: [&str; 12] = [
+pub(super) const DOCUMENTED_TYPES: [&str; 12] = [
     "user",
     "currency",
     "home",
@@ -24,7 +24,7 @@ pub const DOCUMENTED_TYPES: [&str; 12] = [
 ];
 
 /// `sdk-not-loaded`: the queue is used but `window.Insider` never appeared.
-pub fn sdk_not_loaded(s: &Subject) -> Vec<Finding> {
+pub(super) fn sdk_not_loaded(s: &Subject) -> Vec<Finding> {
     let used = s.queue_created() || !s.pushes.is_empty();
     if !used || s.capture.sdk_present {
         return vec![];
@@ -36,7 +36,7 @@ pub fn sdk_not_loaded(s: &Subject) -> Vec<Finding> {
 }
 
 /// `sdk-loaded-twice`: the SDK tag requested more than once in one page view.
-pub fn sdk_loaded_twice(s: &Subject) -> Vec<Finding> {
+pub(super) fn sdk_loaded_twice(s: &Subject) -> Vec<Finding> {
     let requests = &s.capture.sdk_requests;
     if requests.len() < 2 {
         return vec![];
@@ -65,7 +65,7 @@ fn views<'s, 'a>(s: &'s Subject<'a>) -> Vec<(Option<&'a str>, Vec<&'s Push<'a>>)
 }
 
 /// `user-after-init`: a user push after the view's `init`.
-pub fn user_after_init(s: &Subject) -> Vec<Finding> {
+pub(super) fn user_after_init(s: &Subject) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (url, view) in views(s) {
         let Some(first_init) = view.iter().position(|p| p.is_init()) else {
@@ -86,7 +86,7 @@ pub fn user_after_init(s: &Subject) -> Vec<Finding> {
 }
 
 /// `init-missing`: user data pushed but no `init` follows in that view.
-pub fn init_missing(s: &Subject) -> Vec<Finding> {
+pub(super) fn init_missing(s: &Subject) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (url, view) in views(s) {
         // With an init in the view, every user push either has an init after it
@@ -109,7 +109,7 @@ pub fn init_missing(s: &Subject) -> Vec<Finding> {
 }
 
 /// `init-repeated`: an `init` directly after another `init` of the same view.
-pub fn init_repeated(s: &Subject) -> Vec<Finding> {
+pub(super) fn init_repeated(s: &Subject) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (url, view) in views(s) {
         for pair in view.windows(2) {
@@ -129,7 +129,7 @@ pub fn init_repeated(s: &Subject) -> Vec<Finding> {
 }
 
 /// `push-type-unknown`: a push whose `type` is not documented.
-pub fn push_type_unknown(s: &Subject) -> Vec<Finding> {
+pub(super) fn push_type_unknown(s: &Subject) -> Vec<Finding> {
     s.pushes
         .iter()
         .filter(|p| !p.push_type.is_some_and(|t| DOCUMENTED_TYPES.contains(&t)))
@@ -152,7 +152,7 @@ pub fn push_type_unknown(s: &Subject) -> Vec<Finding> {
 }
 
 /// `mixed-integration`: the legacy `window.insider_object` is set.
-pub fn mixed_integration(s: &Subject) -> Vec<Finding> {
+pub(super) fn mixed_integration(s: &Subject) -> Vec<Finding> {
     s.capture
         .events
         .iter()

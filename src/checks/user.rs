@@ -9,7 +9,7 @@ use crate::jsvalue::JsValue;
 use crate::rules::Rule;
 
 /// `user-push-missing`: no user push where one is expected.
-pub fn user_push_missing(s: &Subject) -> Vec<Finding> {
+pub(super) fn user_push_missing(s: &Subject) -> Vec<Finding> {
     let expect = &s.context.expect;
     let logged_in = s.context.session == Session::LoggedIn;
     let expected = expect.integration
@@ -34,7 +34,7 @@ pub fn user_push_missing(s: &Subject) -> Vec<Finding> {
 }
 
 /// `user-push-malformed`: `type: 'user'` without a plain-object `value`.
-pub fn user_push_malformed(s: &Subject) -> Vec<Finding> {
+pub(super) fn user_push_malformed(s: &Subject) -> Vec<Finding> {
     s.user_pushes()
         .filter(|p| p.user_value().is_none())
         .map(|p| {
@@ -56,7 +56,7 @@ pub fn user_push_malformed(s: &Subject) -> Vec<Finding> {
 
 /// `user-not-returned`: after settling, the read-back expression does not return
 /// the last well-formed user push.
-pub fn user_not_returned(s: &Subject) -> Vec<Finding> {
+pub(super) fn user_not_returned(s: &Subject) -> Vec<Finding> {
     let Some((last, pushed)) = s.user_values().last() else {
         return vec![];
     };

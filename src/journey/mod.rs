@@ -34,7 +34,7 @@ mod steps;
 
 /// How journeys run.
 #[derive(Debug, Clone)]
-pub struct JourneyOptions {
+pub(crate) struct JourneyOptions {
     /// How pages are visited.
     pub visit: VisitOptions,
     /// Which pages get a screenshot, and where (a failing step gets one unless
@@ -54,7 +54,7 @@ pub struct JourneyOptions {
 /// scope, a redirect out of it is `page-unreachable`, and the pages are judged
 /// with `session`.
 #[derive(Debug, Clone)]
-pub struct PageList {
+pub(crate) struct PageList {
     /// Where navigation may go.
     pub scope: Scope,
     /// Whether the pages count as logged in.
@@ -80,7 +80,7 @@ pub struct StepRecord {
 
 /// A scenario as it ran.
 #[derive(Debug, Clone)]
-pub struct ScenarioRun {
+pub(crate) struct ScenarioRun {
     /// The scenario's name.
     pub name: String,
     /// Every step, in order.
@@ -97,7 +97,7 @@ pub struct ScenarioRun {
 
 impl ScenarioRun {
     /// A scenario that has done nothing yet.
-    pub fn empty(name: &str) -> Self {
+    pub(crate) fn empty(name: &str) -> Self {
         ScenarioRun {
             name: name.to_string(),
             steps: Vec::new(),
@@ -110,7 +110,7 @@ impl ScenarioRun {
 }
 
 /// What a journey reports as it goes (to the journal and the progress bar).
-pub enum JourneyEvent<'e> {
+pub(crate) enum JourneyEvent<'e> {
     /// A page was judged (page and session rules).
     Page(&'e PageResult),
     /// A crawled URL was skipped.
@@ -121,7 +121,7 @@ pub enum JourneyEvent<'e> {
 /// page as soon as it is judged. Pages and skips in `replay` (a resumed run, a
 /// relaunched browser) are not audited again: the journey walks its steps to
 /// them and takes them as they were judged.
-pub async fn run_scenario(
+pub(crate) async fn run_scenario(
     browser: &Browser,
     plan: &Plan,
     scenario: &Scenario,

@@ -12,7 +12,7 @@ pub enum Seg {
 
 /// 1-based line and column of the value at `path` (or of the nearest parent
 /// found), in text that is valid JSON.
-pub fn position(text: &str, path: &[Seg]) -> (usize, usize) {
+pub(super) fn position(text: &str, path: &[Seg]) -> (usize, usize) {
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         at: 0,
@@ -32,7 +32,7 @@ pub fn position(text: &str, path: &[Seg]) -> (usize, usize) {
 }
 
 /// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before

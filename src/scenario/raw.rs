@@ -165,7 +165,7 @@ pub(super) struct RawStep {
 
 impl RawStep {
     /// The action keys a step may have (exactly one).
-    pub const KINDS: [&'static str; 12] = [
+    pub(super) const KINDS: [&'static str; 12] = [
         "goto",
         "visit",
         "fill",
@@ -182,7 +182,7 @@ impl RawStep {
 
     /// The actions present (a valid step has exactly one), each with its
     /// own value.
-    pub fn actions(&self) -> Vec<RawAction<'_>> {
+    pub(super) fn actions(&self) -> Vec<RawAction<'_>> {
         let present = [
             self.goto.as_deref().map(RawAction::Goto),
             self.visit.as_deref().map(RawAction::Visit),
@@ -220,7 +220,7 @@ pub(super) enum RawAction<'a> {
 
 impl RawAction<'_> {
     /// The step's key in the file (one of [`RawStep::KINDS`]).
-    pub fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             RawAction::Goto(_) => "goto",
             RawAction::Visit(_) => "visit",
