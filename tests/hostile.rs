@@ -379,6 +379,19 @@ async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
             ));
         }
     }
+    // A page reloading itself is judged on its last document, each with its
+    // own SDK request: not one page view loading the SDK again and again.
+    if let Some(reloading) = page_of("/h/reloads-itself.html") {
+        if reloading["findings"]
+            .to_string()
+            .contains("sdk-loaded-twice")
+        {
+            wrong.push(format!(
+                "/h/reloads-itself.html: {:#}",
+                reloading["findings"]
+            ));
+        }
+    }
     for p in pages {
         let url = p["url"].as_str().unwrap();
         if !url.contains("/h/") && !p["findings"].as_array().unwrap().is_empty() {
@@ -402,8 +415,8 @@ async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
 }
 
 /// Steps that click what opens windows: `window.open` to another origin and
-/// `target=_blank` links. The windows are closed as they open, never audited;
-/// the journey goes on in its own tab.
+/// `target=_blank` links. The windows are closed as they open and request
+/// nothing, never audited; the journey goes on in its own tab.
 #[tokio::test(flavor = "multi_thread")]
 async fn windows_a_click_opens_are_closed_and_the_journey_goes_on() {
     let (site, other) = sites().await;
@@ -443,5 +456,16 @@ async fn windows_a_click_opens_are_closed_and_the_journey_goes_on() {
         pages,
         [site.url("/popups.html"), site.url("/compliant.html")],
         "only the journey's own pages are audited"
+    );
+    // The windows' requests were held and failed before they left.
+    assert!(
+        other.access_log().is_empty(),
+        "a popup requested another origin: {:?}",
+        other.access_log()
+    );
+    assert!(
+        !site.access_log().iter().any(|l| l.contains("new-tab")),
+        "a popup requested its page: {:?}",
+        site.access_log()
     );
 }

@@ -5,6 +5,7 @@ mod dom;
 mod failure;
 mod locate;
 mod operation;
+mod popups;
 mod process;
 mod sources;
 mod tab;
@@ -20,7 +21,7 @@ use chromiumoxide::cdp::browser_protocol::browser::{
     BrowserContextId, SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
 };
 use chromiumoxide::cdp::browser_protocol::target::{
-    CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, EventTargetCreated,
+    CreateBrowserContextParams, CreateTargetParams,
 };
 use chromiumoxide::handler::HandlerConfig;
 use chromiumoxide::Page;
@@ -37,7 +38,8 @@ use tokio::task::JoinHandle;
 pub struct Browser {
     client: Arc<chromiumoxide::Browser>,
     handler: JoinHandle<()>,
-    /// Closes the windows pages open (see [`close_popups`]).
+    /// Closes the windows pages open, before they request anything (see
+    /// [`popups::watch`]).
     popups: JoinHandle<()>,
     /// The browser contexts this tool created: only their popups are closed.
     contexts: Arc<Mutex<HashSet<BrowserContextId>>>,
@@ -52,18 +54,27 @@ impl Browser {
     pub async fn launch(executable: &Path, args: &[String]) -> Result<Browser, Fatal> {
         let (process, ws_url) = ChromiumProcess::spawn(executable, args)?;
         tracing::debug!(pid = process.pid(), %ws_url, "chromium started");
-        let mut browser = Browser::connect(&ws_url)
-            .await
-            .map_err(|e| Fatal::BrowserLaunch {
-                path: executable.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+        let mut browser =
+            Browser::connect_to(&ws_url, true)
+                .await
+                .map_err(|e| Fatal::BrowserLaunch {
+                    path: executable.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
         browser.process = Some(process);
         Ok(browser)
     }
 
-    /// Connects to a running browser's DevTools websocket.
+    /// Connects to a running browser's DevTools websocket (`--browser-ws`).
     pub async fn connect(ws_url: &str) -> Result<Browser, Fatal> {
+        Browser::connect_to(ws_url, false).await
+    }
+
+    /// Connects; `own`: the tool launched this browser, so it may hold every
+    /// document request of the browser until it knows it is not a popup's
+    /// (in a browser we only connected to, that would slow other users' tabs:
+    /// there popups are closed, not held).
+    async fn connect_to(ws_url: &str, own: bool) -> Result<Browser, Fatal> {
         let config = HandlerConfig {
             viewport: None,
             request_timeout: Duration::from_secs(30),
@@ -94,7 +105,7 @@ impl Browser {
         });
         let client = Arc::new(client);
         let contexts = Arc::default();
-        let popups = close_popups(client.clone(), Arc::clone(&contexts))
+        let popups = popups::watch(client.clone(), Arc::clone(&contexts), own)
             .await
             .map_err(|e| Fatal::BrowserDied(format!("cannot watch {ws_url}'s windows: {e}")))?;
         Ok(Browser {
@@ -185,33 +196,6 @@ impl Browser {
         }
         self.handler.abort();
     }
-}
-
-/// Closes every window a page opens (`window.open` after a click, a
-/// `target=_blank` link a step clicked) in one of `contexts`, as soon as
-/// Chromium reports it: a popup is not audited, and must not pile up as tabs
-/// running their own scripts. Its first request is already on its way by then
-/// (the README says so); a popup without a click is blocked by Chromium itself.
-async fn close_popups(
-    client: Arc<chromiumoxide::Browser>,
-    contexts: Arc<Mutex<HashSet<BrowserContextId>>>,
-) -> Result<JoinHandle<()>, chromiumoxide::error::CdpError> {
-    let mut created = client.event_listener::<EventTargetCreated>().await?;
-    Ok(tokio::spawn(async move {
-        while let Some(event) = created.next().await {
-            let info = &event.target_info;
-            let ours = info
-                .browser_context_id
-                .as_ref()
-                .is_some_and(|c| contexts.lock().unwrap().contains(c));
-            if ours && info.r#type == "page" && info.opener_id.is_some() {
-                tracing::debug!(url = %info.url, "closing a window a page opened");
-                let _ = client
-                    .execute(CloseTargetParams::new(info.target_id.clone()))
-                    .await;
-            }
-        }
-    }))
 }
 
 impl Drop for Browser {

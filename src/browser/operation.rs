@@ -60,6 +60,11 @@ pub(super) struct Operation {
     pub(super) timeout: Duration,
 }
 
+/// `url` without its fragment, as Chromium requests it.
+fn without_fragment(url: &str) -> &str {
+    url.split('#').next().unwrap_or(url)
+}
+
 /// How long chromiumoxide's navigate may lag behind the load event we saw.
 const NAVIGATE_GRACE: Duration = Duration::from_secs(1);
 
@@ -72,6 +77,7 @@ impl Operation {
         let secs = self.timeout.as_secs();
         let mut navigate = Box::pin(page.execute(NavigateParams::new(url)));
         self.state.document_pending = true;
+        self.state.awaiting = Some(without_fragment(url).to_string());
         let first = tokio::select! {
             result = tokio::time::timeout_at(self.deadline.into(), &mut navigate) => Some(result),
             // Keep reading events meanwhile, so dialogs during navigation are
@@ -118,6 +124,12 @@ impl Operation {
                     return Err(TabError::Navigation(error));
                 }
                 self.state.loader_id = response.result.loader_id.as_ref().map(|l| l.inner().clone());
+                if self.state.awaiting.take().is_some() {
+                    // Chromium asked for another spelling of the URL than ours,
+                    // so its request went unrecognised; chromiumoxide answers
+                    // after the load: the document is loaded.
+                    self.state.loaded_at.get_or_insert_with(Instant::now);
+                }
                 Ok(())
             }
         }
@@ -419,6 +431,11 @@ pub(super) struct OpState {
     /// A loaded page's own navigation, until its answer says whether it
     /// brings a new document.
     pub(super) pending_document: Option<String>,
+    /// The URL (without fragment) this operation navigates to, until its
+    /// document request is seen: main-document requests, responses and load
+    /// events before it belong to the previous page's own navigations (a page
+    /// reloading itself in a loop), not to this visit.
+    pub(super) awaiting: Option<String>,
     /// chromiumoxide still waits for this navigation although the page loaded:
     /// the tab's later navigations would wait behind it, so it is retired.
     pub(super) navigation_held: bool,
@@ -444,6 +461,7 @@ impl OpState {
             refused,
             not_a_page: None,
             pending_document: None,
+            awaiting: None,
             navigation_held: false,
             network: Inflight::new(now),
             busy: None,
@@ -477,6 +495,15 @@ impl OpState {
                     && e.frame_id
                         .as_ref()
                         .is_some_and(|f| *f.inner() == self.main_frame);
+                if main_document {
+                    if let Some(target) = &self.awaiting {
+                        if without_fragment(&e.request.url) != target {
+                            // The previous page navigating itself meanwhile.
+                            return;
+                        }
+                        self.awaiting = None;
+                    }
+                }
                 let loaded = self.loaded_flag.load(std::sync::atomic::Ordering::SeqCst);
                 if main_document && !loaded {
                     self.new_document(&id);
@@ -499,11 +526,29 @@ impl OpState {
                         .frame_id
                         .as_ref()
                         .is_some_and(|f| *f.inner() == self.main_frame);
-                    if main && self.document_pending && self.loaded_at.is_none() {
+                    if main
+                        && self.awaiting.is_none()
+                        && self.document_pending
+                        && self.loaded_at.is_none()
+                    {
                         self.not_a_page = not_a_page(&e.response);
+                    }
+                    let id = e.request_id.inner();
+                    if main && self.pending_document.as_ref() == Some(id) {
+                        self.pending_document = None;
+                        // The loaded page's own navigation brought a document
+                        // (a reload, a same-origin link a script followed): the
+                        // page is judged on it, with its own SDK requests. A
+                        // 204 (the gatekeeper holding the page in scope) or a
+                        // download leaves the page where it is.
+                        if not_a_page(&e.response).is_none() {
+                            self.new_document(id);
+                        }
                     }
                 }
             }
+            // The previous page's load (it reloaded itself meanwhile).
+            Cdp::Load if self.awaiting.is_some() => {}
             Cdp::Load => {
                 self.loaded_at = Some(now);
                 self.loaded_flag
