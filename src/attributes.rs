@@ -8,11 +8,11 @@ use std::sync::LazyLock;
 /// The type an attribute must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AttrType {
-    /// A string.
+    /// A JSON string (phone numbers, e-mails, ids, locales).
     String,
-    /// A number.
+    /// A JSON number (age, score).
     Number,
-    /// A boolean.
+    /// A JSON boolean (opt-ins): the string `"true"` is not one.
     Boolean,
     /// A plain object (`custom`).
     Object,

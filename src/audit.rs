@@ -24,7 +24,7 @@ pub struct Target {
 pub struct PageResult {
     /// Position in the list of targets.
     pub index: usize,
-    /// The target.
+    /// Which page in which scenario, and its session state.
     pub target: Target,
     /// What the visit recorded.
     pub capture: PageCapture,

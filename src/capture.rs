@@ -211,7 +211,7 @@ pub enum ReadBack {
     },
     /// It threw.
     Threw {
-        /// The error text.
+        /// What the thrown error said (`String(e)`).
         message: String,
     },
 }
@@ -221,7 +221,7 @@ pub enum ReadBack {
 pub struct Dialog {
     /// `alert`, `confirm`, `prompt` or `beforeunload`.
     pub kind: String,
-    /// The dialog text.
+    /// The text the page showed in the dialog.
     pub message: String,
 }
 

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Parser)]
 #[command(name = "insider-audit", version, about, long_about = None)]
 pub struct Cli {
-    /// The command.
+    /// What to do: run, check, demo, diff, merge, init, schema.
     #[command(subcommand)]
     pub command: Command,
     /// More log output on stderr (-v debug, -vv trace).
@@ -36,7 +36,7 @@ pub struct Cli {
     pub quiet: bool,
 }
 
-/// The commands.
+/// The subcommands of `insider-audit`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit the built-in demo shop (embedded, served on 127.0.0.1, no network needed).
@@ -72,9 +72,9 @@ pub enum Command {
     },
     /// What got fixed and what is new between two JSON reports.
     Diff {
-        /// The older report.
+        /// The earlier run's JSON report (the baseline).
         old: PathBuf,
-        /// The newer report.
+        /// The later run's JSON report.
         new: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]

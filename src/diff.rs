@@ -13,18 +13,18 @@ use std::fmt::Write;
 /// One finding in a diff.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {
-    /// The scenario.
+    /// The scenario the finding's page was audited in.
     pub scenario: String,
     /// The page URL (as the newer report has it, for new and unchanged findings).
     pub url: String,
-    /// The rule.
+    /// The rule that found it.
     pub rule: Rule,
     /// The attribute, where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
-    /// The severity.
+    /// Its severity in the report it comes from.
     pub severity: Severity,
-    /// The message.
+    /// Its message, as the report wrote it.
     pub message: String,
     /// Accepted in the report it comes from (never fails the diff).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -17,7 +17,7 @@ pub enum Fatal {
     /// The browser was found but did not start.
     #[error("could not start the browser {path}: {reason}")]
     BrowserLaunch {
-        /// The executable.
+        /// The Chromium executable that was started.
         path: PathBuf,
         /// What went wrong.
         reason: String,
@@ -35,9 +35,9 @@ pub enum Fatal {
     /// Writing a report failed.
     #[error("could not write {path}: {source}")]
     Write {
-        /// The file.
+        /// The file or directory that could not be written.
         path: PathBuf,
-        /// The error.
+        /// Why, as the operating system said it.
         source: std::io::Error,
     },
 }

@@ -29,7 +29,7 @@ pub fn distinct_rules<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Ve
 /// One rule broken on one page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// The rule id.
+    /// The rule id of the catalogue that found it.
     pub rule: Rule,
     /// The severity (the rule's default unless a scenario changed it).
     pub severity: Severity,

@@ -29,7 +29,7 @@ pub enum JsValue {
     NonFinite(String),
     /// A string; `cut` when the recorder shortened it.
     String {
-        /// The text.
+        /// The string's text, cut at the recorder's bound.
         value: String,
         /// Shortened by the recorder.
         cut: bool,
@@ -44,7 +44,7 @@ pub enum JsValue {
     Date(String),
     /// An array; `cut` when items were left out.
     Array {
-        /// The items.
+        /// The elements, in order (the recorder's bound applies).
         items: Vec<JsValue>,
         /// Items were left out.
         cut: bool,

@@ -19,14 +19,14 @@ pub enum WaitCondition {
 pub enum DomAction {
     /// Type `value` into the field (replacing its content).
     Fill {
-        /// The field.
+        /// CSS selector of the input or textarea to type into.
         selector: String,
         /// What to type.
         value: String,
     },
     /// Click the element with the mouse.
     Click {
-        /// The element.
+        /// CSS selector of the element to click (its centre, as a mouse would).
         selector: String,
     },
     /// Press a key on the element (or the focused one).
@@ -45,7 +45,7 @@ pub enum DomAction {
     },
     /// Tick or untick a checkbox.
     Check {
-        /// The checkbox.
+        /// CSS selector of the checkbox.
         selector: String,
         /// Ticked or not.
         checked: bool,

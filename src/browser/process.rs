@@ -170,7 +170,7 @@ impl ChromiumProcess {
         }
     }
 
-    /// The process id.
+    /// The browser process's id (its process group's too).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

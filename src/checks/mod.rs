@@ -44,7 +44,7 @@ pub struct Push<'a> {
     pub view: usize,
     /// Who pushed.
     pub location: &'a Option<Location>,
-    /// The pushed value.
+    /// The pushed value as recorded (descriptors copied, getters not run).
     pub value: &'a JsValue,
     /// The push's `type`, when it is a string.
     pub push_type: Option<&'a str>,
@@ -76,9 +76,9 @@ impl<'a> Push<'a> {
 
 /// A capture with its context and the pushes in order: what a rule looks at.
 pub struct Subject<'a> {
-    /// The capture.
+    /// What the recorder and the tab saw on the page.
     pub capture: &'a PageCapture,
-    /// The context.
+    /// The page's session and the scenario's expectations.
     pub context: &'a PageContext,
     /// Every push, in execution order.
     pub pushes: Vec<Push<'a>>,
@@ -210,7 +210,7 @@ pub(crate) fn bare_read(source: Option<&str>, before: Option<&str>, declared: bo
 pub struct PageCheck {
     /// The rule it judges.
     pub rule: Rule,
-    /// The judgement.
+    /// The pure function that judges a page for this rule.
     pub run: fn(&Subject) -> Vec<Finding>,
 }
 

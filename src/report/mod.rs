@@ -166,7 +166,7 @@ pub struct PageReport {
     pub url: String,
     /// The URL the page ended on.
     pub final_url: Option<String>,
-    /// The scenario.
+    /// The scenario the page was audited in (its name in the file).
     pub scenario: String,
     /// Whether the page was audited as logged in.
     pub logged_in: bool,

@@ -4,9 +4,9 @@
 /// One step of a path into a JSON document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seg {
-    /// An object key.
+    /// A key of a JSON object, e.g. `steps`.
     Key(String),
-    /// An array index.
+    /// A 0-based index in a JSON array.
     Index(usize),
 }
 

@@ -20,7 +20,7 @@ use url::Url;
 /// A scenario file that cannot be used, with where and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioError {
-    /// The file.
+    /// The scenario or settings file the error is in.
     pub file: PathBuf,
     /// 1-based line (0 when the file could not be read).
     pub line: usize,
@@ -89,7 +89,7 @@ pub enum WaitFor {
     Selector(String),
     /// The current URL matches this glob (path, or whole URL with a scheme).
     Url(String),
-    /// A fixed time.
+    /// Waits this many milliseconds.
     Ms(u64),
     /// No request in flight for the quiet window.
     NetworkIdle,
@@ -113,7 +113,7 @@ pub enum Action {
     Visit(String),
     /// Type a value into a field.
     Fill {
-        /// The field.
+        /// CSS selector of the input or textarea to type into.
         selector: String,
         /// What to type.
         value: Text,
@@ -136,7 +136,7 @@ pub enum Action {
     },
     /// Tick (or untick) a checkbox.
     Check {
-        /// The checkbox.
+        /// CSS selector of the checkbox.
         selector: String,
         /// Ticked or not.
         checked: bool,
@@ -307,7 +307,7 @@ pub struct Scenario {
     pub name: String,
     /// Steps that sign the test user in.
     pub login: Vec<Step>,
-    /// The journey.
+    /// The journey after the login: visits, clicks, waits, logout.
     pub steps: Vec<Step>,
     /// The crawl, unless turned off.
     pub crawl: Option<CrawlConfig>,
