@@ -394,6 +394,11 @@ async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
     }
     for p in pages {
         let url = p["url"].as_str().unwrap();
+        // Each ordinary page is judged on its own document, not on what the
+        // page before it in the tab went on doing.
+        if !url.contains("/h/") && p["final_url"] != url {
+            wrong.push(format!("ordinary page {url} judged on {}", p["final_url"]));
+        }
         if !url.contains("/h/") && !p["findings"].as_array().unwrap().is_empty() {
             wrong.push(format!("ordinary page {url}: {:#}", p["findings"]));
         }

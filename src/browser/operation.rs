@@ -436,6 +436,10 @@ pub(super) struct OpState {
     /// events before it belong to the previous page's own navigations (a page
     /// reloading itself in a loop), not to this visit.
     pub(super) awaiting: Option<String>,
+    /// The loaded page started a navigation of its own (a reload loop, a
+    /// redirect by script): it may go on after the audit, so its tab is
+    /// retired rather than handed the next page to race with.
+    pub(super) navigated_itself: bool,
     /// chromiumoxide still waits for this navigation although the page loaded:
     /// the tab's later navigations would wait behind it, so it is retired.
     pub(super) navigation_held: bool,
@@ -462,6 +466,7 @@ impl OpState {
             not_a_page: None,
             pending_document: None,
             awaiting: None,
+            navigated_itself: false,
             navigation_held: false,
             network: Inflight::new(now),
             busy: None,
@@ -512,6 +517,7 @@ impl OpState {
                     // the answer is one (a 204, or the gatekeeper holding the
                     // page in scope, leaves the page where it is).
                     self.pending_document = Some(id.clone());
+                    self.navigated_itself = true;
                 }
                 if is_sdk_script(&e.request.url) && self.sdk_ids.insert(id) {
                     self.sdk_requests.push(e.request.url.clone());

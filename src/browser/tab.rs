@@ -121,6 +121,10 @@ pub struct Visit {
     /// False when the tab is stuck (a script that never yields) and must be
     /// replaced by a new one.
     pub tab_usable: bool,
+    /// The tab works, but must not be handed another page: chromiumoxide holds
+    /// its navigations, or the page navigates itself and would race the next
+    /// one (a crawl retires it; a journey goes on with it).
+    pub retire: bool,
     /// Set when a redirect left the crawl's scope: the page was not requested
     /// there and is not audited.
     pub out_of_scope: Option<String>,
@@ -137,6 +141,7 @@ impl Visit {
         Visit {
             capture: PageCapture::unreachable(url, failure.to_string()),
             tab_usable: failure.tab_usable(),
+            retire: false,
             out_of_scope: None,
             not_a_page: None,
             doc: None,
@@ -747,9 +752,11 @@ impl Tab {
         sources::read(&self.page, &mut capture).await;
         Visit {
             capture,
+            tab_usable: true,
             // chromiumoxide would hold this tab's next navigation behind one
-            // it lost track of (see `Operation::navigate`).
-            tab_usable: !op.state.navigation_held,
+            // it lost track of (see `Operation::navigate`); a page that
+            // navigates itself could race the next page in this tab.
+            retire: op.state.navigation_held || op.state.navigated_itself,
             out_of_scope: None,
             not_a_page: None,
             doc: dump.doc,

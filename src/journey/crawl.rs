@@ -219,6 +219,7 @@ impl Journey<'_> {
         let visit = |capture: PageCapture, skipped: Option<&Skipped>| Visit {
             capture,
             tab_usable: true,
+            retire: false,
             out_of_scope: skipped.and_then(|s| s.to.clone()),
             not_a_page: skipped.filter(|s| s.to.is_none()).map(|s| s.reason.clone()),
             doc: None,
@@ -253,7 +254,7 @@ impl Journey<'_> {
     }
 
     /// Takes a finished crawl visit back: its tab returns to the idle ones, or
-    /// is replaced when it is stuck.
+    /// is replaced when it is stuck or retired (see [`Visit::retire`]).
     async fn tab_back(
         &mut self,
         done: Result<(CrawlVisit, Tab), tokio::task::JoinError>,
@@ -261,7 +262,7 @@ impl Journey<'_> {
         tabs_open: &mut usize,
     ) -> CrawlVisit {
         let (page, tab) = done.expect("a crawl visit does not panic");
-        if page.visit.tab_usable {
+        if page.visit.tab_usable && !page.visit.retire {
             idle.push(tab);
         } else {
             tokio::spawn(tab.close());

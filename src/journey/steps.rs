@@ -263,6 +263,7 @@ impl Journey<'_> {
         let visit = Visit {
             capture: page.capture,
             tab_usable: true,
+            retire: false,
             out_of_scope: None,
             not_a_page: None,
             doc: None,
