@@ -124,12 +124,16 @@ impl Operation {
                     return Err(TabError::Navigation(error));
                 }
                 self.state.loader_id = response.result.loader_id.as_ref().map(|l| l.inner().clone());
-                if self.state.awaiting.take().is_some() {
-                    // Chromium asked for another spelling of the URL than ours,
-                    // so its request went unrecognised; chromiumoxide answers
-                    // after the load: the document is loaded.
-                    self.state.loaded_at.get_or_insert_with(Instant::now);
-                }
+                // chromiumoxide answers after this navigation's load: the
+                // document is loaded, also when its events were read in another
+                // order (a load before its request, both queued while the tool
+                // was busy) or its request went unrecognised (Chromium spelt
+                // the URL otherwise).
+                self.state.awaiting = None;
+                self.state.loaded_at.get_or_insert_with(Instant::now);
+                self.state
+                    .loaded_flag
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok(())
             }
         }
@@ -510,7 +514,11 @@ impl OpState {
                     }
                 }
                 let loaded = self.loaded_flag.load(std::sync::atomic::Ordering::SeqCst);
-                if main_document && !loaded {
+                let known_loaded = self.loader_id.as_ref() == Some(&id) && self.loaded_at.is_some();
+                if main_document && known_loaded {
+                    // This navigation's own request, read after chromiumoxide
+                    // said it loaded: nothing new.
+                } else if main_document && !loaded {
                     self.new_document(&id);
                 } else if main_document {
                     // A loaded page navigating itself: a new document only if
