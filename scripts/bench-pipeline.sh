@@ -17,7 +17,8 @@
 # ratios and writes it to reports/bench-pipeline-<date>.md.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), BENCH_C1_PAGES (100),
-# BENCH_CONTENDERS (a subset of "ia4 ia1 ia8 peer4 peer8 floor"), BENCH_LOCK
+# BENCH_CONTENDERS (a subset of "ia4 ia1 ia8 peer4 peer8 floor base4"; base4 runs
+# BENCH_BASE_BIN, an earlier build, at --concurrency 4), BENCH_LOCK
 # (a lock file taken around every contender run, so that other browser
 # workloads on a shared machine never overlap a measurement), BENCH_NO_BUILD=1
 # (use the release binaries already built, e.g. while the tree does not compile),
@@ -96,6 +97,10 @@ run_one() { # NAME RUN
       [[ $name == ia1 ]] && file=$work/c1.json
       report=$out.report.json
       cmd=("$bin" run "$file" --concurrency "$n" --format json --output "$report" -q --browser "$chromium") ;;
+    base4)
+      # BENCH_BASE_BIN: an earlier build, side by side with this one at --concurrency 4.
+      report=$out.report.json
+      cmd=("${BENCH_BASE_BIN:?base4 needs BENCH_BASE_BIN}" run "$work/full.json" --concurrency 4 --format json --output "$report" -q --browser "$chromium") ;;
     peer4|peer8)
       cmd=(node benches/peer/crawl.mjs "$base" --concurrency "${name#peer}" --max-pages "$pages" --browser "$chromium") ;;
     floor)
@@ -123,7 +128,7 @@ r = json.loads(sys.stdin.read()); m = r["measure"]
 rate = r["pages"] / m["wall_s"] if m["wall_s"] else 0
 print("run {} {:6} {:5} pages {:7.1f} s {:6.2f} pages/s {:7.1f} CPU-s  exit {}".format(
     r["run"], r["name"], r["pages"], m["wall_s"], rate, m["cpu_s"], m["exit"]))
-if m["exit"] not in ((0, 1) if r["name"].startswith("ia") else (0,)) or r["pages"] == 0:
+if m["exit"] not in ((0, 1) if r["name"].startswith(("ia", "base")) else (0,)) or r["pages"] == 0:
     print("".join(open(sys.argv[1]).readlines()[-5:]), end="")' "$out.stderr" >&2
 }
 

@@ -23,8 +23,9 @@ LABELS = {
     "peer4": "Playwright peer (playwright-core), 4 pages",
     "peer8": "Playwright peer (playwright-core), 8 pages",
     "floor": "floor: bare chromiumoxide, load event only, 4 tabs",
+    "base4": "an earlier build (BENCH_BASE_BIN), --concurrency 4",
 }
-ORDER = ["ia4", "ia1", "ia8", "peer4", "peer8", "floor"]
+ORDER = ["ia4", "ia1", "ia8", "peer4", "peer8", "floor", "base4"]
 
 
 def median(xs):
@@ -126,6 +127,8 @@ def main():
     lines.append(f"- insider-audit@4 / peer@4: {ratio('ia4', 'peer4')} (≥ 2.5×)")
     lines.append(f"- insider-audit@4 / floor: {ratio('ia4', 'floor')} (≥ 0.5×)")
     lines.append(f"- insider-audit@8 / peer@8: {ratio('ia8', 'peer8')} (≥ 1.8×)")
+    if "base4" in stats:
+        lines.append(f"- this build@4 / the earlier build@4: {ratio('ia4', 'base4')}")
     lines.append("")
 
     # Same pages and findings across concurrency (informational).
