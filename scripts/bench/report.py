@@ -158,7 +158,7 @@ def main():
         want = expected.get(name, meta["pages"])
         if s["pages"] != [want]:
             notes.append(f"- {name}: crawled {s['pages']} pages, expected {want}")
-        bad = [e for e in s["exits"] if e not in ((0, 1) if name.startswith("ia") else (0,))]
+        bad = [e for e in s["exits"] if e not in ((0, 1) if name.startswith(("ia", "base")) else (0,))]
         if bad:
             notes.append(f"- {name}: exit codes {s['exits']}")
         if s["leftovers"]:
