@@ -60,6 +60,14 @@ async fn sites() -> (StaticServer, StaticServer) {
     (site, other)
 }
 
+/// Nothing was requested on the other origin (`server_log`: its access log).
+fn assert_nothing_requested(server_log: Vec<String>) {
+    assert!(
+        server_log.is_empty(),
+        "requested on the other origin: {server_log:?}"
+    );
+}
+
 /// `insider-audit run -q --format json` of the scenario file `file` with
 /// `flags`, writing into `dir`: the command, ready to run or spawn, and where
 /// the JSON report goes.
@@ -128,11 +136,7 @@ async fn a_page_that_leaves_is_judged_on_what_it_did() {
             .as_deref()
             .is_some_and(|u| u.starts_with(&site.base_url())));
     }
-    assert!(
-        other.access_log().is_empty(),
-        "requested elsewhere: {:?}",
-        other.access_log()
-    );
+    assert_nothing_requested(other.access_log());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -211,12 +215,7 @@ async fn a_crawl_skips_what_is_not_a_page_and_holds_pages_that_leave() {
         .iter()
         .any(|(u, r)| u.ends_with(".json") && r.contains("application/json")));
     // Skipped URLs do not count toward max_pages (4): every page is audited.
-    let pages: Vec<&str> = report["pages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["url"].as_str().unwrap())
-        .collect();
+    let pages = page_urls(&report);
     assert_eq!(pages.len(), 3, "{pages:?}");
     let moving = report["pages"]
         .as_array()
@@ -225,7 +224,7 @@ async fn a_crawl_skips_what_is_not_a_page_and_holds_pages_that_leave() {
         .find(|p| p["url"].as_str().unwrap().ends_with("meta-refresh.html"))
         .expect("the page that leaves is audited");
     assert_eq!(moving["left_to"], other.url("/compliant.html"));
-    assert!(other.access_log().is_empty());
+    assert_nothing_requested(other.access_log());
 }
 
 /// 301 pages under an index and 30 sections, 31 of them hostile (a mix). Every page must be judged, skipped
@@ -412,11 +411,7 @@ async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
         .filter(|h| matches!(h.outcome, Outcome::Skipped(_)))
         .count();
     assert_eq!(pages.len() + skipped_count, 301, "every page accounted for");
-    assert!(
-        other.access_log().is_empty(),
-        "requested on the other origin: {:?}",
-        other.access_log()
-    );
+    assert_nothing_requested(other.access_log());
 }
 
 /// Steps that click what opens windows: `window.open` to another origin and
@@ -451,23 +446,14 @@ async fn windows_a_click_opens_are_closed_and_the_journey_goes_on() {
     .unwrap();
     let (code, report) = run_to_end(dir.path(), &file, &["--timeout", "20"]);
     assert_eq!(code, Some(0), "{report:#}");
-    let pages: Vec<&str> = report["pages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["url"].as_str().unwrap())
-        .collect();
+    let pages = page_urls(&report);
     assert_eq!(
         pages,
         [site.url("/popups.html"), site.url("/compliant.html")],
         "only the journey's own pages are audited"
     );
     // The windows' requests were held and failed before they left.
-    assert!(
-        other.access_log().is_empty(),
-        "a popup requested another origin: {:?}",
-        other.access_log()
-    );
+    assert_nothing_requested(other.access_log());
     assert!(
         !site.access_log().iter().any(|l| l.contains("new-tab")),
         "a popup requested its page: {:?}",

@@ -162,12 +162,7 @@ async fn a_browser_killed_mid_run_is_relaunched_and_the_run_completes() {
         serde_json::from_slice(&std::fs::read(&report).expect("a report")).unwrap();
     // The looping page is unreachable (exit 1); the run went on to the end.
     assert_eq!(status.code(), Some(1), "{written}");
-    let urls: Vec<&str> = written["pages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["url"].as_str().unwrap())
-        .collect();
+    let urls = common::page_urls(&written);
     assert_eq!(
         urls,
         [

@@ -184,3 +184,13 @@ pub async fn shop_servers() -> (StaticServer, StaticServer) {
     shop.insert("/sitemap.xml", Resource::file("sitemap.xml", sitemap));
     (shop, other)
 }
+
+/// The `url` of every page of a JSON report, in report order.
+pub fn page_urls(report: &serde_json::Value) -> Vec<&str> {
+    report["pages"]
+        .as_array()
+        .expect("a JSON report has pages")
+        .iter()
+        .map(|p| p["url"].as_str().expect("a page has a url"))
+        .collect()
+}
