@@ -378,3 +378,23 @@ fn login_origins_are_origins_and_widen_the_steps_scope() {
         e.message
     );
 }
+
+/// The step keys are named in two places: `RawStep::KINDS` (messages, schema)
+/// and `RawAction::kind` (the parser's match). Every key of the one is the
+/// other's, in the same order.
+#[test]
+fn step_kinds_and_raw_actions_agree() {
+    for kind in raw::RawStep::KINDS {
+        let value = match kind {
+            "wait_for" => serde_json::json!({ "ms": 1 }),
+            "set_cookie" => serde_json::json!({ "name": "a", "value": "b" }),
+            "local_storage" => serde_json::json!({}),
+            _ => serde_json::json!("/x"),
+        };
+        let step: raw::RawStep =
+            serde_json::from_value(serde_json::json!({ kind: value })).unwrap();
+        let actions = step.actions();
+        assert_eq!(actions.len(), 1, "{kind}");
+        assert_eq!(actions[0].kind(), kind);
+    }
+}
