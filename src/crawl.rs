@@ -62,23 +62,18 @@ impl Scope {
     /// The scope of a page list (`check`): each page's own origin, every path
     /// but logout paths.
     pub fn of_pages(pages: &[Url]) -> Self {
-        let mut origins: Vec<url::Origin> = Vec::new();
-        for page in pages {
-            if !origins.contains(&page.origin()) {
-                origins.push(page.origin());
-            }
-        }
-        Scope {
-            origins,
-            include: vec![Glob::everything()],
-            exclude: Vec::new(),
-            logout_paths: true,
-        }
+        Scope::of_origins(pages.iter().map(Url::origin))
     }
 
-    /// The scope of a scenario's steps: these origins, every path (a `logout`
-    /// step reaches logout paths).
-    pub fn of_origins(origins: Vec<url::Origin>) -> Self {
+    /// These origins (each once), every path: a `logout` step, or a page list
+    /// naming one, reaches logout paths.
+    pub fn of_origins(all: impl IntoIterator<Item = url::Origin>) -> Self {
+        let mut origins: Vec<url::Origin> = Vec::new();
+        for origin in all {
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
         Scope {
             origins,
             include: vec![Glob::everything()],

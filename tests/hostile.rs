@@ -60,6 +60,23 @@ async fn sites() -> (StaticServer, StaticServer) {
     (site, other)
 }
 
+/// `check` of these paths on `site`, logged out, with a page timeout of `secs`.
+async fn check_paths(
+    site: &StaticServer,
+    paths: &[&str],
+    secs: u64,
+) -> Vec<insider_audit::audit::PageResult> {
+    let urls: Vec<String> = paths.iter().map(|p| site.url(p)).collect();
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    audit_urls(
+        &urls,
+        Session::LoggedOut,
+        Expectations::default(),
+        test_options(secs),
+    )
+    .await
+}
+
 /// Nothing was requested on the other origin (`server_log`: its access log).
 fn assert_nothing_requested(server_log: Vec<String>) {
     assert!(
@@ -104,16 +121,10 @@ fn run_to_end(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_that_leaves_is_judged_on_what_it_did() {
     let (site, other) = sites().await;
-    let pages: Vec<String> = ["/leaves/meta-refresh.html", "/leaves/script.html"]
-        .iter()
-        .map(|p| site.url(p))
-        .collect();
-    let paths: Vec<&str> = pages.iter().map(String::as_str).collect();
-    let results = audit_urls(
-        &paths,
-        Session::LoggedOut,
-        Expectations::default(),
-        test_options(15),
+    let results = check_paths(
+        &site,
+        &["/leaves/meta-refresh.html", "/leaves/script.html"],
+        15,
     )
     .await;
     for result in &results {
@@ -144,24 +155,18 @@ async fn answers_that_are_not_pages_are_unreachable_in_check() {
     let (site, _other) = sites().await;
     // After a download or a `204` the tab is replaced: chromiumoxide would hold
     // the tab's next navigation for 30 s behind the one that never ended.
-    let pages: Vec<String> = [
-        "/files/price-list.pdf",
-        "/api/cart.json",
-        "/files/empty",
-        "/files/price-list.pdf",
-        "/api/cart.json",
-    ]
-    .iter()
-    .map(|p| site.url(p))
-    .collect();
-    let paths: Vec<&str> = pages.iter().map(String::as_str).collect();
     let started = std::time::Instant::now();
     // A page timeout far longer than the test takes: recognised at the response.
-    let results = audit_urls(
-        &paths,
-        Session::LoggedOut,
-        Expectations::default(),
-        test_options(60),
+    let results = check_paths(
+        &site,
+        &[
+            "/files/price-list.pdf",
+            "/api/cart.json",
+            "/files/empty",
+            "/files/price-list.pdf",
+            "/api/cart.json",
+        ],
+        60,
     )
     .await;
     for result in &results {
@@ -241,11 +246,7 @@ async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
     let site = HostileServer::start().await;
     let mut hostile = add_hostile_pages(&site, &away);
     hostile.push(add_self_closing_page(&site));
-    let ordinary = |h1: &str, links: &str| {
-        Answer::html(format!(
-            "<!doctype html><html><head><meta charset=utf-8>{SNIPPET}</head><body><h1>{h1}</h1>{links}</body></html>"
-        ))
-    };
+    let ordinary = |h1: &str, links: &str| page(SNIPPET, &format!("<h1>{h1}</h1>{links}"));
     site.insert("/h/popup-target.html", ordinary("Promo", ""));
     // The index, 30 sections, and leaves: the hostile pages and as many
     // ordinary ones as make 301 pages, spread over the sections.

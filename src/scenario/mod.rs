@@ -413,7 +413,6 @@ impl Plan {
     /// Where `scenario`'s steps may navigate (README, "Scenario files"): base_url's
     /// origin, any origin a `goto`/`visit` step names, and `login_origins`.
     pub fn step_scope(&self, scenario: &Scenario) -> crate::crawl::Scope {
-        let mut origins = vec![self.base_url.origin()];
         let named = scenario
             .login
             .iter()
@@ -423,12 +422,11 @@ impl Plan {
                 _ => None,
             })
             .map(|url| url.origin());
-        for origin in named.chain(self.login_origins.iter().cloned()) {
-            if !origins.contains(&origin) {
-                origins.push(origin);
-            }
-        }
-        crate::crawl::Scope::of_origins(origins)
+        crate::crawl::Scope::of_origins(
+            std::iter::once(self.base_url.origin())
+                .chain(named)
+                .chain(self.login_origins.iter().cloned()),
+        )
     }
 
     /// The same plan aimed at another base URL (the demo's random port).

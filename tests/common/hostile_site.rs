@@ -207,7 +207,8 @@ pub struct HostilePage {
     pub outcome: Outcome,
 }
 
-fn page(head: &str, body: &str) -> Answer {
+/// A `200 text/html` page with this head and body.
+pub fn page(head: &str, body: &str) -> Answer {
     Answer::html(format!(
         "<!doctype html><html><head><meta charset=utf-8>{head}</head><body>{body}</body></html>"
     ))
