@@ -210,6 +210,11 @@ pub struct Common {
     /// Pages audited at once (one tab each).
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub concurrency: usize,
+    /// Slow every page's renderer down RATE times (CDP CPU throttling): how a
+    /// busy CI runner looks to a page. For checking that verdicts hold under
+    /// load (scripts/bench-pipeline.sh); the findings must not change.
+    #[arg(long, value_name = "RATE", hide = true)]
+    pub cpu_throttle: Option<f64>,
     /// The browser executable (else $CHROME, $CHROMIUM, then chromium on PATH).
     #[arg(long, value_name = "PATH")]
     pub browser: Option<PathBuf>,
@@ -271,6 +276,7 @@ impl Common {
                 mode: self.settle,
                 max_settle: Duration::from_secs(self.max_settle),
                 user_expr: self.user_expr.clone(),
+                cpu_throttle: self.cpu_throttle.filter(|rate| *rate > 1.0),
                 ..VisitOptions::default()
             },
             concurrency: self.concurrency,

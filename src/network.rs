@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 /// Requests open longer than this (long polls, streams) do not hold settling up.
 pub(crate) const LONG_LIVED: Duration = Duration::from_secs(5);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
-    Open(Instant),
+    /// Sent at this time, to this URL.
+    Open(Instant, String),
     Done,
 }
 
@@ -32,12 +33,12 @@ impl Inflight {
         }
     }
 
-    /// A request was sent (or redirected: same id again).
-    pub(crate) fn started(&mut self, id: &str, now: Instant) {
+    /// A request to `url` was sent (or redirected: same id again).
+    pub(crate) fn started(&mut self, id: &str, url: &str, now: Instant) {
         self.last_activity = now;
         self.requests
             .entry(id.to_string())
-            .or_insert(State::Open(now));
+            .or_insert_with(|| State::Open(now, url.to_string()));
     }
 
     /// A request finished or failed (possibly before its start was read).
@@ -53,10 +54,20 @@ impl Inflight {
 
     /// Requests still open that started less than [`LONG_LIVED`] ago.
     pub(crate) fn pending(&self, now: Instant) -> usize {
-        self.requests
-            .values()
-            .filter(|s| matches!(s, State::Open(at) if now.duration_since(*at) < LONG_LIVED))
-            .count()
+        self.open(now).count()
+    }
+
+    /// The URLs of the requests [`Inflight::pending`] counts.
+    pub(crate) fn open(&self, now: Instant) -> impl Iterator<Item = &str> {
+        self.requests.values().filter_map(move |s| match s {
+            State::Open(at, url) if now.duration_since(*at) < LONG_LIVED => Some(url.as_str()),
+            _ => None,
+        })
+    }
+
+    /// How long ago the last request started or ended.
+    pub(crate) fn since_activity(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.last_activity)
     }
 
     /// Whether nothing is pending and nothing happened for `quiet`.
@@ -74,7 +85,7 @@ mod tests {
         let t0 = Instant::now();
         let mut n = Inflight::new(t0);
         n.finished("a", t0);
-        n.started("a", t0);
+        n.started("a", "/a", t0);
         assert_eq!(n.pending(t0), 0);
     }
 
@@ -82,7 +93,7 @@ mod tests {
     fn quiet_after_the_window() {
         let t0 = Instant::now();
         let mut n = Inflight::new(t0);
-        n.started("a", t0);
+        n.started("a", "/a", t0);
         assert!(!n.is_quiet(t0 + Duration::from_secs(1), Duration::from_millis(500)));
         n.finished("a", t0 + Duration::from_millis(100));
         assert!(!n.is_quiet(t0 + Duration::from_millis(400), Duration::from_millis(500)));
@@ -93,7 +104,7 @@ mod tests {
     fn long_lived_requests_do_not_block() {
         let t0 = Instant::now();
         let mut n = Inflight::new(t0);
-        n.started("stream", t0);
+        n.started("stream", "/stream", t0);
         assert_eq!(n.pending(t0 + Duration::from_secs(1)), 1);
         assert_eq!(n.pending(t0 + LONG_LIVED + Duration::from_secs(1)), 0);
     }

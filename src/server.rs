@@ -22,6 +22,8 @@ pub struct Resource {
     pub location: Option<String>,
     /// Other headers (e.g. `Content-Disposition: attachment` for a download).
     pub headers: Vec<(&'static str, String)>,
+    /// How long the server takes before it answers (a slow backend).
+    pub delay: std::time::Duration,
 }
 
 impl Resource {
@@ -33,6 +35,7 @@ impl Resource {
             body: body.into(),
             location: None,
             headers: Vec::new(),
+            delay: std::time::Duration::ZERO,
         }
     }
 
@@ -44,12 +47,19 @@ impl Resource {
             body: Vec::new(),
             location: Some(to.into()),
             headers: Vec::new(),
+            delay: std::time::Duration::ZERO,
         }
     }
 
     /// The same response with one more header.
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The same response, answered `delay` late.
+    pub fn with_delay(mut self, delay: std::time::Duration) -> Self {
+        self.delay = delay;
         self
     }
 
@@ -68,6 +78,7 @@ pub fn content_type(path: &str) -> &'static str {
         Some("css") => "text/css; charset=utf-8",
         Some("json") => "application/json",
         Some("xml") => "application/xml",
+        Some("svg") => "image/svg+xml",
         _ => "text/html; charset=utf-8",
     }
 }
@@ -278,6 +289,9 @@ async fn answer(State(site): State<Arc<Site>>, request: Request) -> Response {
             ))
             .expect("a valid response");
     };
+    if !resource.delay.is_zero() {
+        tokio::time::sleep(resource.delay).await;
+    }
     let mut response = Response::builder()
         .status(StatusCode::from_u16(resource.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header(header::CONTENT_TYPE, resource.content_type)

@@ -3,6 +3,12 @@
 //! timers, fetch callbacks, route changes and pollers, and neither waits for a
 //! carousel or an animation loop. A page whose network never goes quiet is
 //! judged on what it did, with a `still-busy` note.
+//!
+//! Each pending kind the page counts has a fixture (a push after `r.json()`,
+//! an XHR's onload, an inserted script's and image's onload, message hops,
+//! chained fetches, a timer a fetch callback starts), and every page is
+//! audited again with the renderer slowed 4× and 8× (CDP CPU throttling, as a
+//! busy CI runner): the findings and notes asserted are the same, in full.
 
 mod common;
 
@@ -21,19 +27,27 @@ const PAGES: &[&str] = &[
     "/settle/carousel.html",
     "/settle/raf-loop.html",
     "/settle/busy-network.html",
+    "/settle/json-then.html",
+    "/settle/xhr-onload.html",
+    "/settle/script-onload.html",
+    "/settle/image-onload.html",
+    "/settle/message-hop.html",
+    "/settle/chained-fetches.html",
+    "/settle/timer-after-fetch.html",
 ];
 
-async fn settle_with(mode: SettleMode) {
-    let mut options = test_options(15);
+async fn settle_with(mode: SettleMode, throttle: Option<f64>) {
+    let mut options = test_options(20);
     options.visit.mode = mode;
     options.visit.max_settle = Duration::from_secs(3);
+    options.visit.cpu_throttle = throttle;
     let results = audit_fixtures(PAGES, Session::LoggedOut, Expectations::default(), options).await;
     for (path, result) in PAGES.iter().zip(&results) {
         // Every late push was seen: without the init a page is init-missing.
         assert_eq!(
             rule_ids(result),
             expected(&[]),
-            "{path} ({mode:?}): {:#?}",
+            "{path} ({mode:?}, throttled {throttle:?}): {:#?}",
             result.findings
         );
         let busy = notes(&result.capture)
@@ -42,7 +56,7 @@ async fn settle_with(mode: SettleMode) {
         let never_quiet = path.ends_with("busy-network.html");
         assert_eq!(
             busy, never_quiet,
-            "{path} ({mode:?}): still-busy note {:?}",
+            "{path} ({mode:?}, throttled {throttle:?}): still-busy note {:?}",
             result.capture.still_busy
         );
     }
@@ -50,10 +64,30 @@ async fn settle_with(mode: SettleMode) {
 
 #[tokio::test]
 async fn auto_settle_sees_late_pushes_and_ignores_recurring_work() {
-    settle_with(SettleMode::Auto).await;
+    settle_with(SettleMode::Auto, None).await;
 }
 
 #[tokio::test]
 async fn fixed_settle_gives_the_same_findings() {
-    settle_with(SettleMode::Fixed).await;
+    settle_with(SettleMode::Fixed, None).await;
+}
+
+#[tokio::test]
+async fn auto_settle_holds_with_the_renderer_slowed_4x() {
+    settle_with(SettleMode::Auto, Some(4.0)).await;
+}
+
+#[tokio::test]
+async fn auto_settle_holds_with_the_renderer_slowed_8x() {
+    settle_with(SettleMode::Auto, Some(8.0)).await;
+}
+
+#[tokio::test]
+async fn fixed_settle_holds_with_the_renderer_slowed_4x() {
+    settle_with(SettleMode::Fixed, Some(4.0)).await;
+}
+
+#[tokio::test]
+async fn fixed_settle_holds_with_the_renderer_slowed_8x() {
+    settle_with(SettleMode::Fixed, Some(8.0)).await;
 }

@@ -162,6 +162,12 @@ impl Operation {
         if let Some(reason) = self.state.not_a_page() {
             return Err(TabError::NotAPage(reason));
         }
+        if self.state.loaded_at.is_none() {
+            // No load event seen by this operation: the page the tab is on
+            // (a step's navigation may have committed, as a `wait_for` url
+            // saw, without loading yet) says whether it loaded.
+            self.wait_page_loaded(page, options).await?;
+        }
         let cap = Instant::now() + options.max_settle;
         let settled = match options.mode {
             SettleMode::Fixed => {
@@ -171,6 +177,7 @@ impl Operation {
                         s.network.is_quiet(now, quiet)
                     })
                     .await
+                    && self.settle_in_flight(page, options, cap).await?
             }
             SettleMode::Auto => self.settle_auto(page, options, cap).await?,
         };
@@ -179,11 +186,12 @@ impl Operation {
         }
         if !settled {
             let now = Instant::now();
-            let network = if self.state.network.pending(now) > 0 {
-                Some(format!(
-                    "{} request(s) in flight",
-                    self.state.network.pending(now)
-                ))
+            let open: Vec<&str> = self.state.network.open(now).collect();
+            let network = if let Some(first) = open.first() {
+                Some(match open.len() {
+                    1 => format!("a request in flight: {first}"),
+                    n => format!("{n} requests in flight, e.g. {first}"),
+                })
             } else if !self.state.network.is_quiet(now, options.settle) {
                 Some("requests one after another".to_string())
             } else {
@@ -216,65 +224,148 @@ impl Operation {
         }
     }
 
-    /// Settles until nothing can still push: no request in flight, no one-shot
-    /// timer or frame due within the settle window, and, while recurring work
-    /// runs, no push and no request during the last window. False at `cap`.
+    /// Asks the page until its load event's handlers ran (or the page
+    /// timeout: unreachable).
+    async fn wait_page_loaded(
+        &mut self,
+        page: &Page,
+        options: &VisitOptions,
+    ) -> Result<(), TabError> {
+        loop {
+            match self.probe(page, options).await? {
+                Probe::Pending(pending) if !pending.loaded => {}
+                Probe::Unknown => {}
+                Probe::Pending(_) | Probe::NoRecorder => return Ok(()),
+            }
+            if Instant::now() >= self.deadline {
+                return Err(TabError::TimedOut(format!(
+                    "no load event within {} s",
+                    self.timeout.as_secs()
+                )));
+            }
+            self.pause(page, PROBE_INTERVAL, self.deadline).await?;
+        }
+    }
+
+    /// Asks the page what can still push; a page that stopped answering is
+    /// stuck, or about to crash.
+    async fn probe(&mut self, page: &Page, options: &VisitOptions) -> Result<Probe, TabError> {
+        match pending(page, options, self.deadline).await {
+            Err(TabError::Stuck(reason)) => Err(self.stuck_or_crashed(page, reason).await),
+            other => other,
+        }
+    }
+
+    /// Reads events for `length` (at most until `until`); a crash ends it.
+    async fn pause(
+        &mut self,
+        page: &Page,
+        length: Duration,
+        until: Instant,
+    ) -> Result<(), TabError> {
+        let end = (Instant::now() + length).min(until);
+        self.state
+            .wait(page, &mut self.events, end, |s, _| s.crashed)
+            .await;
+        if self.state.crashed {
+            return Err(TabError::Crashed);
+        }
+        Ok(())
+    }
+
+    /// `--settle fixed` after its windows: the work the page started (fetches,
+    /// XHRs, inserted elements, messages) has run its callbacks. False at `cap`.
+    async fn settle_in_flight(
+        &mut self,
+        page: &Page,
+        options: &VisitOptions,
+        cap: Instant,
+    ) -> Result<bool, TabError> {
+        loop {
+            match self.probe(page, options).await? {
+                Probe::Pending(p) if p.loaded && p.in_flight == 0 => return Ok(true),
+                Probe::NoRecorder => return Ok(true),
+                _ => {}
+            }
+            if Instant::now() >= cap {
+                return Ok(false);
+            }
+            if self.pause(page, PROBE_INTERVAL, cap).await.is_err() {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Settles until nothing can still push, as the page counts it: its load
+    /// handlers ran, no work it started is waiting for its callbacks, no
+    /// one-shot timer or frame is due within the settle window, and, while
+    /// recurring work runs, no push and no request during the last window.
+    /// CDP adds the requests the page cannot see (beacons, prefetches).
+    /// False at `cap`.
     pub(super) async fn settle_auto(
         &mut self,
         page: &Page,
         options: &VisitOptions,
         cap: Instant,
     ) -> Result<bool, TabError> {
-        // A response's callbacks run just after its request finishes.
-        const GRACE: Duration = Duration::from_millis(50);
+        let window = options.settle;
         loop {
             let now = Instant::now();
             if now >= cap {
                 return Ok(false);
             }
-            let tick = (now + Duration::from_millis(50)).min(cap);
+            let tick = (now + PROBE_INTERVAL).min(cap);
             self.state
                 .wait(page, &mut self.events, tick, |s, now| {
-                    s.crashed || s.network.is_quiet(now, GRACE)
+                    s.crashed || s.network.pending(now) == 0
                 })
                 .await;
             if self.state.crashed {
                 return Ok(false);
             }
-            let now = Instant::now();
-            if !self.state.network.is_quiet(now, GRACE) {
+            if self.state.network.pending(Instant::now()) > 0 {
                 continue;
             }
-            let pending = match pending(page, options, self.deadline).await {
-                Err(TabError::Stuck(reason)) => {
-                    return Err(self.stuck_or_crashed(page, reason).await)
-                }
-                other => other?,
-            };
-            let pending = match pending {
+            let pending = match self.probe(page, options).await? {
                 Probe::Pending(pending) => pending,
-                // A document without the recorder (an error page): network quiet is all.
+                // A document without the recorder (an error page): no request is all.
                 Probe::NoRecorder => return Ok(true),
-                Probe::Unknown => continue,
+                Probe::Unknown => {
+                    if self.pause(page, PROBE_INTERVAL, cap).await.is_err() {
+                        return Ok(false);
+                    }
+                    continue;
+                }
             };
-            let window = options.settle;
-            let silent = pending
-                .since_push_ms
-                .is_none_or(|ms| ms >= window.as_millis() as f64)
-                && self.state.network.is_quiet(now, window);
-            if pending.soon_ms.is_none() && (!pending.recurring || silent) {
+            let now = Instant::now();
+            let wait = if !pending.loaded || pending.in_flight > 0 {
+                PROBE_INTERVAL
+            } else if let Some(ms) = pending.soon_ms {
+                // Until the timer is due; it counts until it ran.
+                Duration::from_millis(ms as u64).max(Duration::from_millis(5))
+            } else if !pending.recurring {
                 return Ok(true);
-            }
-            if let Some(ms) = pending.soon_ms {
-                // Sleep until the timer is due, reading events meanwhile.
-                let until = (Instant::now() + Duration::from_millis(ms as u64 + 10)).min(cap);
-                self.state
-                    .wait(page, &mut self.events, until, |s, _| s.crashed)
-                    .await;
+            } else {
+                // Recurring work: done after a window without a push or a request.
+                let since_push = pending
+                    .since_push_ms
+                    .map_or(window, |ms| Duration::from_millis(ms as u64));
+                let since_request = self.state.network.since_activity(now);
+                let silence = since_push.min(since_request);
+                if silence >= window {
+                    return Ok(true);
+                }
+                window - silence
+            };
+            if self.pause(page, wait, cap).await.is_err() {
+                return Ok(false);
             }
         }
     }
 }
+
+/// How often the page is asked while it has work in flight.
+const PROBE_INTERVAL: Duration = Duration::from_millis(50);
 
 /// What the settle probe learnt from the page.
 enum Probe {
@@ -325,6 +416,14 @@ async fn busy_reason(
     let mut what: Vec<String> = network.into_iter().collect();
     if options.mode == SettleMode::Auto {
         if let Probe::Pending(pending) = pending(page, options, deadline).await? {
+            if pending.in_flight > 0 {
+                let kinds: Vec<String> = pending
+                    .kinds
+                    .iter()
+                    .map(|(kind, n)| format!("{n} {kind}"))
+                    .collect();
+                what.push(format!("waiting for {}", kinds.join(", ")));
+            }
             if let Some(ms) = pending.soon_ms {
                 what.push(format!("a timer due in {ms:.0} ms"));
             }
@@ -401,6 +500,15 @@ fn not_a_page(
 /// What the recorder's `busy()` reports.
 #[derive(Debug, Deserialize)]
 struct Pending {
+    /// The load event's handlers ran.
+    #[serde(default)]
+    loaded: bool,
+    /// Work the page started whose callbacks have not run (fetches and body
+    /// reads, XHRs, inserted elements, messages), by kind.
+    #[serde(default)]
+    in_flight: u32,
+    #[serde(default)]
+    kinds: std::collections::BTreeMap<String, u32>,
     soon_ms: Option<f64>,
     #[serde(default)]
     recurring: bool,
@@ -434,7 +542,10 @@ pub(super) struct OpState {
     pub(super) refused: Arc<std::sync::Mutex<Option<String>>>,
     /// A loaded page's own navigation, until its answer says whether it
     /// brings a new document.
-    pub(super) pending_document: Option<String>,
+    pub(super) pending_document: Option<(String, String)>,
+    /// The loader of the main document this operation follows, once its
+    /// request was seen: only its requests count as in flight.
+    pub(super) loader: Option<String>,
     /// The URL (without fragment) this operation navigates to, until its
     /// document request is seen: main-document requests, responses and load
     /// events before it belong to the previous page's own navigations (a page
@@ -469,6 +580,7 @@ impl OpState {
             refused,
             not_a_page: None,
             pending_document: None,
+            loader: None,
             awaiting: None,
             navigated_itself: false,
             navigation_held: false,
@@ -499,7 +611,6 @@ impl OpState {
         match event {
             Cdp::RequestSent(e) => {
                 let id = e.request_id.inner().clone();
-                self.network.started(&id, now);
                 let main_document = e.r#type == Some(ResourceType::Document)
                     && e.frame_id
                         .as_ref()
@@ -519,13 +630,22 @@ impl OpState {
                     // This navigation's own request, read after chromiumoxide
                     // said it loaded: nothing new.
                 } else if main_document && !loaded {
-                    self.new_document(&id);
+                    self.new_document(&id, e.loader_id.inner());
                 } else if main_document {
                     // A loaded page navigating itself: a new document only if
                     // the answer is one (a 204, or the gatekeeper holding the
                     // page in scope, leaves the page where it is).
-                    self.pending_document = Some(id.clone());
+                    self.pending_document = Some((id.clone(), e.loader_id.inner().clone()));
                     self.navigated_itself = true;
+                }
+                // The previous document's last requests (a pixel sent as it
+                // was unloaded) never finish for this one: not counted.
+                if self
+                    .loader
+                    .as_ref()
+                    .is_none_or(|l| l == e.loader_id.inner())
+                {
+                    self.network.started(&id, &e.request.url, now);
                 }
                 if is_sdk_script(&e.request.url) && self.sdk_ids.insert(id) {
                     self.sdk_requests.push(e.request.url.clone());
@@ -548,15 +668,15 @@ impl OpState {
                         self.not_a_page = not_a_page(&e.response);
                     }
                     let id = e.request_id.inner();
-                    if main && self.pending_document.as_ref() == Some(id) {
-                        self.pending_document = None;
+                    if main && self.pending_document.as_ref().is_some_and(|(p, _)| p == id) {
+                        let (_, loader) = self.pending_document.take().expect("checked");
                         // The loaded page's own navigation brought a document
                         // (a reload, a same-origin link a script followed): the
                         // page is judged on it, with its own SDK requests. A
                         // 204 (the gatekeeper holding the page in scope) or a
                         // download leaves the page where it is.
                         if not_a_page(&e.response).is_none() {
-                            self.new_document(id);
+                            self.new_document(id, &loader);
                         }
                     }
                 }
@@ -588,7 +708,9 @@ impl OpState {
     }
 
     /// A new main document: what the old one requested no longer counts.
-    fn new_document(&mut self, id: &str) {
+    fn new_document(&mut self, id: &str, loader: &str) {
+        self.network = Inflight::new(Instant::now());
+        self.loader = Some(loader.to_string());
         self.document_pending = true;
         self.loaded_at = None;
         self.last_document = Some(id.to_string());

@@ -10,7 +10,9 @@ use super::sources;
 use crate::capture::{Event, PageCapture, ReadBack};
 use crate::crawl::Scope;
 use crate::error::Fatal;
-use chromiumoxide::cdp::browser_protocol::emulation::SetFocusEmulationEnabledParams;
+use chromiumoxide::cdp::browser_protocol::emulation::{
+    SetCpuThrottlingRateParams, SetFocusEmulationEnabledParams,
+};
 use chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, EnableParams as FetchEnable, EventRequestPaused, FailRequestParams,
     FulfillRequestParams, RequestPattern, RequestStage,
@@ -33,8 +35,15 @@ use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The in-page recorder, installed before any page script runs.
-pub const RECORDER_JS: &str = include_str!("../recorder.js");
+/// The in-page recorder, installed before any page script runs: one function
+/// written in parts, one concern each (src/recorder/).
+pub const RECORDER_JS: &str = concat!(
+    include_str!("../recorder/prelude.js"),
+    include_str!("../recorder/values.js"),
+    include_str!("../recorder/queue.js"),
+    include_str!("../recorder/pending.js"),
+    include_str!("../recorder/hook.js"),
+);
 
 /// The default read-back expression of `user-not-returned`.
 pub const DEFAULT_USER_EXPR: &str = "window.InsiderQueue.user";
@@ -55,6 +64,9 @@ pub struct VisitOptions {
     pub max_settle: Duration,
     /// The expression that reads the user back.
     pub user_expr: String,
+    /// Slow the renderer down this many times (CDP CPU throttling), as a busy
+    /// machine would: verdicts must not change.
+    pub cpu_throttle: Option<f64>,
 }
 
 /// How a page is settled after its load event (README, "How a page is audited").
@@ -77,6 +89,7 @@ impl Default for VisitOptions {
             mode: SettleMode::Auto,
             max_settle: Duration::from_secs(10),
             user_expr: DEFAULT_USER_EXPR.to_string(),
+            cpu_throttle: None,
         }
     }
 }
@@ -382,6 +395,11 @@ impl Tab {
             Ok::<_, chromiumoxide::error::CdpError>(all)
         };
         let events = listen.await.map_err(|e| TabError::Browser(e.to_string()))?;
+        if let Some(rate) = options.cpu_throttle {
+            p.execute(SetCpuThrottlingRateParams::new(rate))
+                .await
+                .map_err(|e| TabError::Browser(e.to_string()))?;
+        }
         let started = Instant::now();
         Ok(Operation {
             events,

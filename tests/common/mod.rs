@@ -47,7 +47,25 @@ pub async fn fixture_server() -> StaticServer {
     let mut files = HashMap::new();
     collect(&fixtures_dir(), "", &mut files);
     files.insert("/ins.js".into(), Resource::file("ins.js", STAND_IN_SDK));
+    files.insert(
+        "/api/catalog.json".into(),
+        Resource::file("catalog.json", catalog(400)),
+    );
     StaticServer::start(files).await.expect("fixture server")
+}
+
+/// A category's product list as a storefront API answers it: `n` products.
+fn catalog(n: usize) -> String {
+    let items: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("sku-{i}"), "name": format!("Winter jacket {i}"),
+                "price": 4990 + i * 10, "currency": "EUR",
+                "sizes": ["S", "M", "L", "XL"], "in_stock": i % 7 != 0,
+            })
+        })
+        .collect();
+    serde_json::json!({ "name": "Jackets", "items": items }).to_string()
 }
 
 /// Visit options for tests: a short timeout so hung pages cost little.
