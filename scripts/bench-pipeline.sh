@@ -11,14 +11,17 @@
 #     crawling the site from /; --concurrency 1 crawls only BENCH_C1_PAGES pages,
 #     default 100, because it does about 1 page/s),
 #   the Playwright peer at 4 and 8 pages (benches/peer/crawl.mjs),
-#   the floor: bare chromiumoxide to the load event, 4 tabs (examples/floor.rs).
+#   the floor: bare chromiumoxide to the load event, 4 tabs (examples/floor.rs),
+#   insider-audit at --concurrency 4 with the renderer slowed 4x (ia4t, CDP CPU
+#     throttling): its findings must be those of the unthrottled run, page by
+#     page, or the benchmark fails.
 # Each run is measured by scripts/bench/measure.py (wall, CPU of the process
 # tree, peak RSS of the tool and of Chromium). Prints the table of medians and
 # ratios and writes it to reports/bench-pipeline-<date>.md.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), BENCH_C1_PAGES (100),
 # BENCH_CONTENDERS (a subset of "ia4 ia1 ia8 peer4 peer8 floor base4"; base4 runs
-# BENCH_BASE_BIN, an earlier build, at --concurrency 4), BENCH_LOCK
+# BENCH_BASE_BIN, an earlier build, at --concurrency 4; ia4t, throttled), BENCH_LOCK
 # (a lock file taken around every contender run, so that other browser
 # workloads on a shared machine never overlap a measurement), BENCH_NO_BUILD=1
 # (use the release binaries already built, e.g. while the tree does not compile),
@@ -32,7 +35,7 @@ pages=${1:-500}
 runs=${2:-3}
 c1_pages=${BENCH_C1_PAGES:-100}
 (( c1_pages > pages )) && c1_pages=$pages
-contenders=${BENCH_CONTENDERS:-ia4 ia1 ia8 peer4 peer8 floor}
+contenders=${BENCH_CONTENDERS:-ia4 ia1 ia8 peer4 peer8 floor ia4t}
 chromium=${CHROMIUM:-/usr/bin/chromium}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/insider-audit/target}
 
@@ -92,6 +95,9 @@ run_one() { # NAME RUN
   local -a cmd
   local report=
   case $name in
+    ia4t)
+      report=$out.report.json
+      cmd=("$bin" run "$work/full.json" --concurrency 4 --cpu-throttle 4 --format json --output "$report" -q --browser "$chromium") ;;
     ia4|ia8|ia1)
       local n=${name#ia} file=$work/full.json
       [[ $name == ia1 ]] && file=$work/c1.json
@@ -139,4 +145,27 @@ for run in $(seq "$runs"); do
 done
 
 mkdir -p reports
+# The same verdicts with the renderer slowed: every throttled run against the
+# first unthrottled one, page by page (URL, findings and notes).
+if [[ " $contenders " == *" ia4t "* && " $contenders " == *" ia4 "* ]]; then
+  python3 - "$work" "$runs" <<'PY'
+import json, sys
+work, runs = sys.argv[1], int(sys.argv[2])
+def verdicts(path):
+    report = json.load(open(path))
+    return {p["url"]: (sorted((f["rule"], f.get("attribute") or "") for f in p["findings"]),
+                       sorted(n["kind"] for n in p.get("notes", [])))
+            for p in report["pages"]}
+base = verdicts(f"{work}/ia4-1.report.json")
+bad = 0
+for run in range(1, runs + 1):
+    got = verdicts(f"{work}/ia4t-{run}.report.json")
+    for url in sorted(set(base) | set(got)):
+        if base.get(url) != got.get(url):
+            bad += 1
+            print(f"throttled run {run}: {url}: {got.get(url)} (unthrottled: {base.get(url)})", file=sys.stderr)
+print(f"throttled 4x: {runs} run(s) of {len(base)} pages, {bad} page(s) judged otherwise", file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+fi
 python3 scripts/bench/report.py "$work" "reports/bench-pipeline-$(date +%Y%m%d-%H%M%S).md"

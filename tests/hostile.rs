@@ -36,6 +36,23 @@ async fn sites() -> (StaticServer, StaticServer) {
             format!(r#"<!doctype html><head>{SNIPPET}<script>addEventListener('load', function () {{ setTimeout(function () {{ location.href = {away:?}; }}, 50); }});</script></head><body>Bye</body>"#),
         ),
     );
+    // Geo, language and A/B redirects leave during the load: from the head,
+    // from the end of the body, on DOMContentLoaded. A defect pushed 300 ms
+    // later would come after the page had gone: it is never judged.
+    let late_defect = "<script>setTimeout(function () { window.InsiderQueue.push({ type: 'user', value: { age: '33' } }); }, 300);</script>";
+    for (name, head, body) in [
+        ("head", format!("{SNIPPET}<script>location.href = {away:?};</script>{late_defect}"), String::new()),
+        ("body-end", format!("{SNIPPET}{late_defect}"), format!("<p>Content</p><script>location.href = {away:?};</script>")),
+        ("dom-ready", format!("{SNIPPET}{late_defect}<script>document.addEventListener('DOMContentLoaded', function () {{ location.href = {away:?}; }});</script>"), String::new()),
+    ] {
+        site.insert(
+            &format!("/leaves/during-load-{name}.html"),
+            Resource::file(
+                "leaves.html",
+                format!("<!doctype html><head>{head}</head><body><h1>Redirecting</h1>{body}</body>"),
+            ),
+        );
+    }
     site.insert(
         "/files/price-list.pdf",
         Resource::file("price-list.html", "%PDF-1.4 not really")
@@ -147,6 +164,73 @@ async fn a_page_that_leaves_is_judged_on_what_it_did() {
             .as_deref()
             .is_some_and(|u| u.starts_with(&site.base_url())));
     }
+    assert_nothing_requested(other.access_log());
+}
+
+/// A page that navigates itself out of scope before its load event (a head
+/// script, the end of the body, a DOMContentLoaded handler) is judged on what it
+/// did before, with `left_to`, in `check` and in `visit` steps, with the
+/// renderer slowed too; nothing is requested on the other origin.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_that_leaves_during_its_load_is_judged_on_what_it_did_before() {
+    let (site, other) = sites().await;
+    let paths = [
+        "/leaves/during-load-head.html",
+        "/leaves/during-load-body-end.html",
+        "/leaves/during-load-dom-ready.html",
+    ];
+    let away = other.url("/compliant.html");
+    for throttle in [None, Some(4.0), Some(8.0)] {
+        let urls: Vec<String> = paths.iter().map(|p| site.url(p)).collect();
+        let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+        let mut options = test_options(20);
+        options.visit.cpu_throttle = throttle;
+        let results = audit_urls(&urls, Session::LoggedOut, Expectations::default(), options).await;
+        for result in &results {
+            let what = format!("{} (throttled {throttle:?})", result.capture.url);
+            assert_eq!(
+                rule_ids(result),
+                expected(&[]),
+                "{what}: {:#?}",
+                result.findings
+            );
+            assert_eq!(
+                result.capture.left_to.as_deref(),
+                Some(away.as_str()),
+                "{what}"
+            );
+            let pushes = result
+                .capture
+                .events
+                .iter()
+                .filter(|e| matches!(e, insider_audit::capture::Event::Push { .. }))
+                .count();
+            assert_eq!(pushes, 2, "{what}: the user and the init, nothing later");
+        }
+    }
+    // The same pages as `visit` steps of a journey.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("site.json");
+    let steps: Vec<String> = paths
+        .iter()
+        .map(|p| format!(r#"{{ "visit": "{p}" }}"#))
+        .collect();
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{ "site": "s", "base_url": "{}", "scenarios": [ {{ "name": "visitor", "steps": [{}], "crawl": false }} ] }}"#,
+            site.url("/"),
+            steps.join(", ")
+        ),
+    )
+    .unwrap();
+    let (code, report) = run_to_end(dir.path(), &file, &[]);
+    assert_eq!(code, Some(0), "{report:#}");
+    for page in report["pages"].as_array().unwrap() {
+        assert_eq!(page["findings"], serde_json::json!([]), "{page:#}");
+        assert_eq!(page["left_to"], away.as_str(), "{page:#}");
+    }
+    assert_eq!(report["pages"].as_array().unwrap().len(), 3, "{report:#}");
     assert_nothing_requested(other.access_log());
 }
 

@@ -32,6 +32,17 @@ fn run(
     run_with(shop, "", crawl, scenarios, dir)
 }
 
+/// [`run`] with the renderer slowed `rate` times (CDP CPU throttling).
+fn run_throttled(
+    shop: &insider_audit::server::StaticServer,
+    scenarios: &str,
+    dir: &std::path::Path,
+    rate: Option<&str>,
+) -> Run {
+    let args = rate.map(|r| vec!["--cpu-throttle", r]).unwrap_or_default();
+    run_args(shop, "", json!({}), scenarios, dir, &args)
+}
+
 /// [`run`] with more top-level keys in the file (`"key": value,` each).
 fn run_with(
     shop: &insider_audit::server::StaticServer,
@@ -39,6 +50,18 @@ fn run_with(
     crawl: Value,
     scenarios: &str,
     dir: &std::path::Path,
+) -> Run {
+    run_args(shop, file_keys, crawl, scenarios, dir, &[])
+}
+
+/// [`run_with`] and more arguments for the tool.
+fn run_args(
+    shop: &insider_audit::server::StaticServer,
+    file_keys: &str,
+    crawl: Value,
+    scenarios: &str,
+    dir: &std::path::Path,
+    args: &[&str],
 ) -> Run {
     let file = dir.join("shop.json");
     let text = format!(
@@ -49,6 +72,7 @@ fn run_with(
     let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
         .args(["run", "--format", "json", "--timeout", "15", "--out-dir"])
         .arg(dir)
+        .args(args)
         .arg(&file)
         .env("SHOP_USER", SHOP_EMAIL)
         .env("SHOP_PASSWORD", SHOP_PASSWORD)
@@ -559,4 +583,26 @@ async fn logout_by_click_ends_the_session() {
         ],
         "after the logout click the account page sends to the login page"
     );
+}
+
+/// The page a login block ends on is audited like a visited page: the
+/// navigation the sign-in started reaches its load event first (the page's
+/// HTML arrives a second late, its SDK tag 500 ms after that), also with the
+/// renderer slowed 4×.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sign_in_that_lands_on_a_slow_page_is_judged_once_it_loaded() {
+    let (shop, _other) = shop_servers().await;
+    let login = LOGIN.replace("/shop/login.html", "/shop/login-slow.html");
+    let scenarios = format!(r#"[{{ "name": "slow", "login": {login}, "crawl": false }}]"#);
+    for rate in [None, Some("4")] {
+        let dir = tempfile::tempdir().unwrap();
+        let run = run_throttled(&shop, &scenarios, dir.path(), rate);
+        assert_eq!(
+            pages(&run.report),
+            vec![page("/shop/account/slow.html", true, &[])],
+            "throttled {rate:?}: {}",
+            run.output
+        );
+        assert_eq!(run.code, Some(0), "{}", run.output);
+    }
 }

@@ -24,8 +24,9 @@ LABELS = {
     "peer8": "Playwright peer (playwright-core), 8 pages",
     "floor": "floor: bare chromiumoxide, load event only, 4 tabs",
     "base4": "an earlier build (BENCH_BASE_BIN), --concurrency 4",
+    "ia4t": "insider-audit run, --concurrency 4, renderer slowed 4x",
 }
-ORDER = ["ia4", "ia1", "ia8", "peer4", "peer8", "floor", "base4"]
+ORDER = ["ia4", "ia1", "ia8", "peer4", "peer8", "floor", "base4", "ia4t"]
 
 
 def median(xs):
@@ -129,6 +130,12 @@ def main():
     lines.append(f"- insider-audit@8 / peer@8: {ratio('ia8', 'peer8')} (≥ 1.8×)")
     if "base4" in stats:
         lines.append(f"- this build@4 / the earlier build@4: {ratio('ia4', 'base4')}")
+    if "floor" in stats and "ia4" in stats and stats["floor"]["cpu_page"] > 0:
+        lines.append(f"- CPU-s per page, insider-audit@4 / floor: "
+                     f"{stats['ia4']['cpu_page'] / stats['floor']['cpu_page']:.2f}× (≤ 1.3×)")
+    if "peer4" in stats and "ia4" in stats and stats["peer4"]["cpu_page"] > 0:
+        lines.append(f"- CPU-s per page, insider-audit@4 / peer@4: "
+                     f"{stats['ia4']['cpu_page'] / stats['peer4']['cpu_page']:.2f}× (≤ 1×)")
     lines.append("")
 
     # Same pages and findings across concurrency (informational).

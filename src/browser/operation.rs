@@ -61,7 +61,7 @@ pub(super) struct Operation {
 }
 
 /// `url` without its fragment, as Chromium requests it.
-fn without_fragment(url: &str) -> &str {
+pub(super) fn without_fragment(url: &str) -> &str {
     url.split('#').next().unwrap_or(url)
 }
 
@@ -283,7 +283,11 @@ impl Operation {
     ) -> Result<bool, TabError> {
         loop {
             match self.probe(page, options).await? {
-                Probe::Pending(p) if p.loaded && p.in_flight == 0 => return Ok(true),
+                Probe::Pending(p)
+                    if (p.loaded || self.state.load_abandoned) && p.in_flight == 0 =>
+                {
+                    return Ok(true)
+                }
                 Probe::NoRecorder => return Ok(true),
                 _ => {}
             }
@@ -338,7 +342,8 @@ impl Operation {
                 }
             };
             let now = Instant::now();
-            let wait = if !pending.loaded || pending.in_flight > 0 {
+            let loaded = pending.loaded || self.state.load_abandoned;
+            let wait = if !loaded || pending.in_flight > 0 {
                 PROBE_INTERVAL
             } else if let Some(ms) = pending.soon_ms {
                 // Until the timer is due; it counts until it ran.
@@ -543,6 +548,9 @@ pub(super) struct OpState {
     /// A loaded page's own navigation, until its answer says whether it
     /// brings a new document.
     pub(super) pending_document: Option<(String, String)>,
+    /// The document's load was stopped by its own navigation, held before
+    /// its load event: no load event will come.
+    pub(super) load_abandoned: bool,
     /// The loader of the main document this operation follows, once its
     /// request was seen: only its requests count as in flight.
     pub(super) loader: Option<String>,
@@ -581,6 +589,7 @@ impl OpState {
             not_a_page: None,
             pending_document: None,
             loader: None,
+            load_abandoned: false,
             awaiting: None,
             navigated_itself: false,
             navigation_held: false,
@@ -660,7 +669,14 @@ impl OpState {
                         .frame_id
                         .as_ref()
                         .is_some_and(|f| *f.inner() == self.main_frame);
+                    // The answer to the page's own navigation (one leaving,
+                    // held with a 204) is not the document's.
+                    let own_navigation = self
+                        .pending_document
+                        .as_ref()
+                        .is_some_and(|(p, _)| p == e.request_id.inner());
                     if main
+                        && !own_navigation
                         && self.awaiting.is_none()
                         && self.document_pending
                         && self.loaded_at.is_none()
@@ -677,6 +693,15 @@ impl OpState {
                         // download leaves the page where it is.
                         if not_a_page(&e.response).is_none() {
                             self.new_document(id, &loader);
+                        } else if self.loaded_at.is_none() {
+                            // Held (a page leaving the scope gets a 204) before
+                            // its load event: Chromium stops loading the document
+                            // there, and no load event comes. Natively the page
+                            // would have gone: its load ends here.
+                            self.load_abandoned = true;
+                            self.loaded_at = Some(now);
+                            self.loaded_flag
+                                .store(true, std::sync::atomic::Ordering::SeqCst);
                         }
                     }
                 }

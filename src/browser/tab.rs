@@ -5,7 +5,7 @@
 
 use super::dom::{DomAction, WaitCondition};
 use super::failure::TabError;
-use super::operation::{evaluate, Cdp, OpState, Operation};
+use super::operation::{evaluate, without_fragment, Cdp, OpState, Operation};
 use super::sources;
 use crate::capture::{Event, PageCapture, ReadBack};
 use crate::crawl::Scope;
@@ -138,6 +138,9 @@ pub struct Visit {
     /// its navigations, or the page navigates itself and would race the next
     /// one (a crawl retires it; a journey goes on with it).
     pub retire: bool,
+    /// chromiumoxide holds this tab's next navigation behind one it lost track
+    /// of: whoever goes on needs another tab (a journey too).
+    pub held: bool,
     /// Set when a redirect left the crawl's scope: the page was not requested
     /// there and is not audited.
     pub out_of_scope: Option<String>,
@@ -155,6 +158,7 @@ impl Visit {
             capture: PageCapture::unreachable(url, failure.to_string()),
             tab_usable: failure.tab_usable(),
             retire: false,
+            held: false,
             out_of_scope: None,
             not_a_page: None,
             doc: None,
@@ -181,6 +185,17 @@ struct Dump {
     #[serde(default)]
     links_total: u64,
     doc: Option<String>,
+    /// Navigations to another document the page began.
+    #[serde(default)]
+    leaves: Vec<Leave>,
+}
+
+/// A navigation to another document the page began, and where the recorder's
+/// log stood then.
+#[derive(Deserialize)]
+struct Leave {
+    seq: u64,
+    url: String,
 }
 
 impl Tab {
@@ -252,6 +267,17 @@ impl Tab {
                                     .to_ascii_lowercase()
                                     .starts_with("attachment")
                         });
+                        // The document commits: a navigation after this one
+                        // is the page leaving (a head script's redirect), not a
+                        // redirect of the URL asked for.
+                        let status = event.response_status_code.unwrap_or(0);
+                        if !download
+                            && event.response_error_reason.is_none()
+                            && !(300..400).contains(&status)
+                            && !matches!(status, 204 | 205)
+                        {
+                            loaded.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
                         if download {
                             *refused.lock().expect("refused lock") = Some(
                                 "the response is a download (Content-Disposition: attachment)"
@@ -742,17 +768,29 @@ impl Tab {
                 )))
             }
         };
+        // A page held back from leaving (the gatekeeper answered its
+        // navigation out of scope with a 204) lives on under the audit; without
+        // it, nothing after that navigation began would have run.
+        let left_to = self.left_to.lock().expect("left_to lock").clone();
+        let mut events = dump.events;
+        if let Some(left) = dump.leaves.iter().find(|l| {
+            left_to
+                .as_deref()
+                .is_some_and(|to| without_fragment(to) == without_fragment(&l.url))
+        }) {
+            events.retain(|e| e.seq() <= left.seq);
+        }
         let mut capture = PageCapture {
             url: url.to_string(),
             final_url: dump.href,
             start_url: dump.start_url,
             existence_tests: Vec::new(),
             still_busy: op.state.busy.clone(),
-            left_to: None,
+            left_to,
             status: op.state.status(),
             load_ms,
             unreachable: None,
-            events: dump.events,
+            events,
             events_dropped: dump.dropped,
             readback: dump.readback,
             sdk_present: dump.sdk,
@@ -775,6 +813,7 @@ impl Tab {
             // it lost track of (see `Operation::navigate`); a page that
             // navigates itself could race the next page in this tab.
             retire: op.state.navigation_held || op.state.navigated_itself,
+            held: op.state.navigation_held,
             out_of_scope: None,
             not_a_page: None,
             doc: dump.doc,
@@ -795,7 +834,7 @@ impl Tab {
   const links = [];
   let links_total = 0;
   try {{ const as = document.querySelectorAll('a[href]'); links_total = as.length; for (let i = 0; i < as.length && i < {max_links}; i++) links[i] = String(as[i].href); }} catch (_) {{}}
-  return {{ events: out.events, dropped: out.dropped, doc: out.doc, start_url: out.start_url, readback, sdk, href: document.URL, links, links_total }};
+  return {{ events: out.events, dropped: out.dropped, doc: out.doc, start_url: out.start_url, leaves: out.leaves, readback, sdk, href: document.URL, links, links_total }};
 }})()"#,
             max_links = crate::capture::MAX_LINKS
         );

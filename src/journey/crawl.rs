@@ -220,6 +220,7 @@ impl Journey<'_> {
             capture,
             tab_usable: true,
             retire: false,
+            held: false,
             out_of_scope: skipped.and_then(|s| s.to.clone()),
             not_a_page: skipped.filter(|s| s.to.is_none()).map(|s| s.reason.clone()),
             doc: None,

@@ -33,7 +33,11 @@ impl Journey<'_> {
         } else {
             None
         };
+        let held = visit.held;
         self.judged(visit, findings, screenshot, false);
+        if held {
+            self.renew_tab().await?;
+        }
         Ok(())
     }
 

@@ -264,6 +264,7 @@ impl Journey<'_> {
             capture: page.capture,
             tab_usable: true,
             retire: false,
+            held: false,
             out_of_scope: None,
             not_a_page: None,
             doc: None,

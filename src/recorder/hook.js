@@ -11,7 +11,7 @@
         for (var i = 0; i < log.length; i++) {
           if (!log[i].dropped_forward) events[events.length] = log[i];
         }
-        var out = { events: events, dropped: dropped, doc: DOC_ID, start_url: startUrl };
+        var out = { events: events, dropped: dropped, doc: DOC_ID, start_url: startUrl, leaves: leaves };
         log = [];
         dropped = 0;
         return out;

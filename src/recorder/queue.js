@@ -303,8 +303,23 @@
     lastView = key;
   }
   var navigationApi = window.navigation;
+  var leaves = []; // { seq, url } of each navigation to another document begun
   if (navigationApi && typeof navigationApi.addEventListener === 'function') {
     apply(addEventListener, navigationApi, ['currententrychange', routed]);
+    // A navigation to another document starting (a script's `location.href`,
+    // a form, a meta refresh): where the log stands then. A page held back
+    // from leaving is judged on what it did before (README, "Crawl scope").
+    var destinationOf = getOwnPropertyDescriptor(NavigateEvent.prototype, 'destination').get;
+    var destinationProto = NavigationDestination.prototype;
+    var destinationUrl = getOwnPropertyDescriptor(destinationProto, 'url').get;
+    var destinationSameDocument = getOwnPropertyDescriptor(destinationProto, 'sameDocument').get;
+    apply(addEventListener, navigationApi, ['navigate', function (e) {
+      try {
+        var destination = apply(destinationOf, e, []);
+        if (apply(destinationSameDocument, destination, [])) return;
+        leaves[leaves.length] = { seq: seq, url: apply(destinationUrl, destination, []) };
+      } catch (err) { /* not a navigation we can read */ }
+    }, true]);
   } else {
     // Without the Navigation API: watch the History API and traversals.
     try {

@@ -177,6 +177,15 @@ pub async fn shop_servers() -> (StaticServer, StaticServer) {
         resource.body = text.into_bytes();
     }
     files.insert("/ins.js".into(), Resource::file("ins.js", STAND_IN_SDK));
+    // A sign-in that lands on a slow page: its HTML a second late, its SDK
+    // tag another 500 ms.
+    if let Some(slow) = files.get_mut("/shop/account/slow.html") {
+        slow.delay = Duration::from_millis(1000);
+    }
+    files.insert(
+        "/slow/ins.js".into(),
+        Resource::file("ins.js", STAND_IN_SDK).with_delay(Duration::from_millis(500)),
+    );
     files.insert(
         "/shop/go-away".into(),
         Resource::redirect(other.url("/trap.html")),
