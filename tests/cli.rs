@@ -361,3 +361,46 @@ async fn rule_and_settings_flags_decide_what_counts() {
         .assert()
         .code(0);
 }
+
+/// The demo's findings as (scenario, path, rule, attribute, accepted) lines,
+/// in report order; the port the demo shop runs on left out.
+fn demo_findings(extra: &[&str]) -> Vec<String> {
+    let output = insider_audit()
+        .args(["demo", "-q", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}): {output:?}"));
+    let mut lines = Vec::new();
+    for page in report["pages"].as_array().unwrap() {
+        let url = url::Url::parse(page["url"].as_str().unwrap()).unwrap();
+        for finding in page["findings"].as_array().unwrap() {
+            let line = format!(
+                "{} {} {} {} {}",
+                page["scenario"].as_str().unwrap(),
+                url.path(),
+                finding["rule"].as_str().unwrap(),
+                finding["attribute"].as_str().unwrap_or("-"),
+                if finding.get("accepted").is_some() {
+                    "accepted"
+                } else {
+                    ""
+                },
+            );
+            lines.push(line.trim_end().to_string());
+        }
+    }
+    lines
+}
+
+/// The first command a newcomer runs gives the same table every time: the
+/// demo's findings are pinned, and a run with the renderer slowed 4× finds
+/// exactly the same.
+#[test]
+fn the_demo_finds_the_same_every_time() {
+    let quiet = demo_findings(&[]);
+    insta::assert_snapshot!(quiet.join("\n"));
+    let throttled = demo_findings(&["--cpu-throttle", "4"]);
+    assert_eq!(quiet, throttled, "throttled 4x");
+}

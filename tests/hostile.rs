@@ -17,6 +17,10 @@ const SNIPPET: &str = r#"<script>window.InsiderQueue = window.InsiderQueue || []
   window.InsiderQueue.push({ type: 'init' });
 </script>"#;
 
+/// The 300-page crawl gives its pages 8 s and measures the tool's memory: it
+/// runs alone (write), the other tests of this file side by side (read).
+static ALONE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 /// The fixture server plus pages that leave for `other`, and non-page answers.
 async fn sites() -> (StaticServer, StaticServer) {
     let site = fixture_server().await;
@@ -137,6 +141,7 @@ fn run_to_end(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_that_leaves_is_judged_on_what_it_did() {
+    let _side_by_side = ALONE.read().await;
     let (site, other) = sites().await;
     let results = check_paths(
         &site,
@@ -173,6 +178,7 @@ async fn a_page_that_leaves_is_judged_on_what_it_did() {
 /// renderer slowed too; nothing is requested on the other origin.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_that_leaves_during_its_load_is_judged_on_what_it_did_before() {
+    let _side_by_side = ALONE.read().await;
     let (site, other) = sites().await;
     let paths = [
         "/leaves/during-load-head.html",
@@ -236,6 +242,7 @@ async fn a_page_that_leaves_during_its_load_is_judged_on_what_it_did_before() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn answers_that_are_not_pages_are_unreachable_in_check() {
+    let _side_by_side = ALONE.read().await;
     let (site, _other) = sites().await;
     // After a download or a `204` the tab is replaced: chromiumoxide would hold
     // the tab's next navigation for 30 s behind the one that never ended.
@@ -274,6 +281,7 @@ async fn answers_that_are_not_pages_are_unreachable_in_check() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crawl_skips_what_is_not_a_page_and_holds_pages_that_leave() {
+    let _side_by_side = ALONE.read().await;
     let (site, other) = sites().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("site.json");
@@ -323,6 +331,7 @@ async fn a_crawl_skips_what_is_not_a_page_and_holds_pages_that_leave() {
 /// allocates without end kills its renderer, not the machine.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
+    let _alone = ALONE.write().await;
     use common::hostile_site::*;
     use common::processes::*;
     let other = HostileServer::start().await;
@@ -504,6 +513,7 @@ async fn a_300_page_crawl_with_30_hostile_pages_judges_every_page() {
 /// nothing, never audited; the journey goes on in its own tab.
 #[tokio::test(flavor = "multi_thread")]
 async fn windows_a_click_opens_are_closed_and_the_journey_goes_on() {
+    let _side_by_side = ALONE.read().await;
     let (site, other) = sites().await;
     let away = other.url("/compliant.html");
     site.insert(

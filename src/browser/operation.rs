@@ -548,6 +548,9 @@ pub(super) struct OpState {
     /// A loaded page's own navigation, until its answer says whether it
     /// brings a new document.
     pub(super) pending_document: Option<(String, String)>,
+    /// The main document answered (committed); until its load event, its
+    /// own navigations are told apart from this operation's.
+    pub(super) committed: bool,
     /// The document's load was stopped by its own navigation, held before
     /// its load event: no load event will come.
     pub(super) load_abandoned: bool,
@@ -590,6 +593,7 @@ impl OpState {
             pending_document: None,
             loader: None,
             load_abandoned: false,
+            committed: false,
             awaiting: None,
             navigated_itself: false,
             navigation_held: false,
@@ -638,7 +642,7 @@ impl OpState {
                 if main_document && known_loaded {
                     // This navigation's own request, read after chromiumoxide
                     // said it loaded: nothing new.
-                } else if main_document && !loaded {
+                } else if main_document && !loaded && !self.committed {
                     self.new_document(&id, e.loader_id.inner());
                 } else if main_document {
                     // A loaded page navigating itself: a new document only if
@@ -683,6 +687,12 @@ impl OpState {
                     {
                         self.not_a_page = not_a_page(&e.response);
                     }
+                    if main && !own_navigation && self.awaiting.is_none() {
+                        // The document commits: its own navigations from here
+                        // on (a redirect by script during the load) bring a
+                        // new document only if their answer is one.
+                        self.committed = true;
+                    }
                     let id = e.request_id.inner();
                     if main && self.pending_document.as_ref().is_some_and(|(p, _)| p == id) {
                         let (_, loader) = self.pending_document.take().expect("checked");
@@ -693,6 +703,7 @@ impl OpState {
                         // download leaves the page where it is.
                         if not_a_page(&e.response).is_none() {
                             self.new_document(id, &loader);
+                            self.committed = true;
                         } else if self.loaded_at.is_none() {
                             // Held (a page leaving the scope gets a 204) before
                             // its load event: Chromium stops loading the document
@@ -735,6 +746,7 @@ impl OpState {
     /// A new main document: what the old one requested no longer counts.
     fn new_document(&mut self, id: &str, loader: &str) {
         self.network = Inflight::new(Instant::now());
+        self.committed = false;
         self.loader = Some(loader.to_string());
         self.document_pending = true;
         self.loaded_at = None;

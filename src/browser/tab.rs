@@ -118,6 +118,10 @@ pub struct Tab {
     /// Whether the current page reached its load event (a navigation out of
     /// scope after it is the page leaving: it is held, not failed).
     loaded: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the current document committed (the gatekeeper saw its
+    /// answer): a navigation out of scope after that is the page leaving too,
+    /// during its load (a geo redirect in the head).
+    committed: Arc<std::sync::atomic::AtomicBool>,
     /// Where the loaded page tried to go out of scope (the first such URL).
     left_to: Arc<Mutex<Option<String>>>,
     /// Why the gatekeeper stopped the document's response (a download).
@@ -235,11 +239,13 @@ impl Tab {
             .map_err(|_| Fatal::BrowserDied("setting up a tab timed out".into()))?
             .map_err(|e| Fatal::BrowserDied(format!("cannot set up a tab: {e}")))?;
         let loaded: Arc<std::sync::atomic::AtomicBool> = Arc::default();
+        let committed: Arc<std::sync::atomic::AtomicBool> = Arc::default();
         let left_to: Arc<Mutex<Option<String>>> = Arc::default();
         let refused: Arc<Mutex<Option<String>>> = Arc::default();
         let gatekeeper = {
             let (page, scope, blocked) = (page.clone(), scope.clone(), blocked.clone());
             let (loaded, left_to, refused) = (loaded.clone(), left_to.clone(), refused.clone());
+            let committed = committed.clone();
             let main_frame = page.target_id().inner().clone();
             tokio::spawn(async move {
                 while let Some(event) = paused.next().await {
@@ -276,7 +282,7 @@ impl Tab {
                             && !(300..400).contains(&status)
                             && !matches!(status, 204 | 205)
                         {
-                            loaded.store(true, std::sync::atomic::Ordering::SeqCst);
+                            committed.store(true, std::sync::atomic::Ordering::SeqCst);
                         }
                         if download {
                             *refused.lock().expect("refused lock") = Some(
@@ -313,7 +319,9 @@ impl Tab {
                                 .execute(ContinueRequestParams::new(event.request_id.clone()))
                                 .await;
                         });
-                    } else if loaded.load(std::sync::atomic::Ordering::SeqCst) {
+                    } else if loaded.load(std::sync::atomic::Ordering::SeqCst)
+                        || committed.load(std::sync::atomic::Ordering::SeqCst)
+                    {
                         // The loaded page navigates itself away (a meta refresh,
                         // location.href): answered "204 No Content", so the
                         // browser stays on the page and it is judged on what it
@@ -352,6 +360,7 @@ impl Tab {
             scope,
             blocked,
             loaded,
+            committed,
             left_to,
             refused,
             standing: Mutex::default(),
@@ -448,6 +457,8 @@ impl Tab {
         *self.scope.lock().expect("scope lock") = scope.cloned().or_else(|| self.standing());
         self.clear_scope_log();
         self.loaded
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.committed
             .store(false, std::sync::atomic::Ordering::SeqCst);
         let result = async {
             let mut op = self.operation(options).await?;
