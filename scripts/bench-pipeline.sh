@@ -54,7 +54,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-pipeline.XXXXXX")
 server=
 cleanup() {
-  [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  [[ -n $server ]] && kill "$server" 2>/dev/null && { wait "$server" 2>/dev/null || true; }
   rm -rf "$work"
 }
 trap cleanup EXIT

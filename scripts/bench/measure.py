@@ -13,6 +13,12 @@ Usage: measure.py RESULT.json -- COMMAND [ARGS...]
   exited is reported as a leftover and killed (it must be ours: it descends from
   the contender).
 - tool_rss: the peak RSS (VmHWM) of the contender's main process.
+- cpu_by_role: the CPU-s of each kind of process, from samples every 200 ms of
+  /proc/PID/stat: "tool" (the contender's own process: insider-audit, the
+  Playwright peer's node, the floor), and Chromium's "browser", "renderer",
+  "gpu-process", "utility" (the network service) and others by their --type.
+  A process's time after its last sample is lost, so the roles add up to a
+  little less than cpu_s.
 - chromium_rss: the largest sum, over samples every 200 ms, of the RSS of every
   process named chrom* that descends from the contender. RSS counts shared pages
   in each process, so the sum overstates the memory the processes use together.
@@ -30,6 +36,7 @@ import time
 
 PR_SET_CHILD_SUBREAPER = 36
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+TICKS = os.sysconf("SC_CLK_TCK")
 INTERVAL = 0.2
 
 
@@ -48,17 +55,37 @@ def processes():
         lpar, rpar = stat.find("("), stat.rfind(")")
         comm = stat[lpar + 1:rpar]
         fields = stat[rpar + 2:].split()
-        # fields[0] is state, [1] ppid, ... [21] rss in pages (field 24 of stat).
+        # fields[0] is state, [1] ppid, [11] utime, [12] stime (ticks), [21] rss
+        # in pages (field 24 of stat).
         try:
-            out[int(name)] = (int(fields[1]), comm, int(fields[21]) * PAGE_KB)
+            out[int(name)] = (int(fields[1]), comm, int(fields[21]) * PAGE_KB,
+                              (int(fields[11]) + int(fields[12])) / TICKS)
         except (IndexError, ValueError):
             continue
     return out
 
 
+def role(pid, comm, contender):
+    """What a process of the tree is: the contender itself, or Chromium's --type."""
+    if pid == contender:
+        return "tool"
+    if not comm.startswith("chrom"):
+        return "other"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            # Forked children rename themselves: one string, spaces between.
+            args = f.read().replace(b"\0", b" ").split()
+    except OSError:
+        return "chromium"
+    for arg in args:
+        if arg.startswith(b"--type="):
+            return arg[7:].decode("utf-8", "replace")
+    return "browser"
+
+
 def descendants(root, procs):
     children = {}
-    for pid, (ppid, _, _) in procs.items():
+    for pid, (ppid, _, _, _) in procs.items():
         children.setdefault(ppid, []).append(pid)
     found, todo = [], [root]
     while todo:
@@ -93,10 +120,16 @@ def main():
     tool_rss = 0
     chromium_rss = 0
     status = None
+    last_cpu = {}  # pid -> (role, CPU-s at its last sample)
     while status is None:
         procs = processes()
         # Descendants of this process: the contender's tree, and orphans reparented here.
         tree = descendants(me, procs)
+        for p in tree:
+            if p in procs:
+                # Asked each time: a renderer forked from the zygote shows the
+                # zygote's command line until it renames itself.
+                last_cpu[p] = (role(p, procs[p][1], child.pid), procs[p][3])
         total = sum(procs[p][2] for p in tree if p in procs and procs[p][1].startswith("chrom"))
         chromium_rss = max(chromium_rss, total)
         hwm = vm_hwm_kb(child.pid)
@@ -138,6 +171,8 @@ def main():
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
         "cpu_user_s": round(usage.ru_utime, 3),
         "cpu_sys_s": round(usage.ru_stime, 3),
+        "cpu_by_role": {r: round(sum(c for (rr, c) in last_cpu.values() if rr == r), 2)
+                        for r in sorted({r for (r, _) in last_cpu.values()})},
         "tool_peak_rss_kb": tool_rss,
         "chromium_peak_rss_kb": chromium_rss,
         "leftovers": leftovers,

@@ -138,6 +138,23 @@ def main():
                      f"{stats['ia4']['cpu_page'] / stats['peer4']['cpu_page']:.2f}× (≤ 1×)")
     lines.append("")
 
+    # Where the CPU goes: CPU-s per page by kind of process (sampled).
+    roles = sorted({k for rs in by.values() for r in rs for k in r["measure"].get("cpu_by_role", {})})
+    if roles:
+        lines.append("CPU-s per page by process (median over the runs; sampled every 200 ms, so a "
+                     "little under the total):")
+        lines.append("")
+        lines.append("| contender | " + " | ".join(roles) + " | total |")
+        lines.append("|---|" + "---|" * (len(roles) + 1))
+        for name in ORDER:
+            rs = [r for r in by.get(name, []) if r["pages"] > 0 and "cpu_by_role" in r["measure"]]
+            if not rs:
+                continue
+            cells = [f"{median([r['measure']['cpu_by_role'].get(k, 0) / r['pages'] for r in rs]):.3f}"
+                     for k in roles]
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {stats[name]['cpu_page']:.3f} |")
+        lines.append("")
+
     # Same pages and findings across concurrency (informational).
     notes = []
     ia4 = [r for r in by.get("ia4", []) if r.get("report")]
