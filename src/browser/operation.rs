@@ -231,19 +231,38 @@ impl Operation {
         page: &Page,
         options: &VisitOptions,
     ) -> Result<(), TabError> {
+        if self
+            .ask_until(page, options, self.deadline, |p| p.loaded)
+            .await?
+        {
+            return Ok(());
+        }
+        Err(TabError::TimedOut(format!(
+            "no load event within {} s",
+            self.timeout.as_secs()
+        )))
+    }
+
+    /// Asks the page every [`PROBE_INTERVAL`] until `done` holds of its answer
+    /// (true; a document without the recorder counts as done) or `until`
+    /// passes (false).
+    async fn ask_until(
+        &mut self,
+        page: &Page,
+        options: &VisitOptions,
+        until: Instant,
+        done: impl Fn(&Pending) -> bool,
+    ) -> Result<bool, TabError> {
         loop {
             match self.probe(page, options).await? {
-                Probe::Pending(pending) if !pending.loaded => {}
-                Probe::Unknown => {}
-                Probe::Pending(_) | Probe::NoRecorder => return Ok(()),
+                Probe::Pending(pending) if done(&pending) => return Ok(true),
+                Probe::NoRecorder => return Ok(true),
+                Probe::Pending(_) | Probe::Unknown => {}
             }
-            if Instant::now() >= self.deadline {
-                return Err(TabError::TimedOut(format!(
-                    "no load event within {} s",
-                    self.timeout.as_secs()
-                )));
+            if Instant::now() >= until {
+                return Ok(false);
             }
-            self.pause(page, PROBE_INTERVAL, self.deadline).await?;
+            self.pause(page, PROBE_INTERVAL, until).await?;
         }
     }
 
@@ -281,23 +300,11 @@ impl Operation {
         options: &VisitOptions,
         cap: Instant,
     ) -> Result<bool, TabError> {
-        loop {
-            match self.probe(page, options).await? {
-                Probe::Pending(p)
-                    if (p.loaded || self.state.load_abandoned) && p.in_flight == 0 =>
-                {
-                    return Ok(true)
-                }
-                Probe::NoRecorder => return Ok(true),
-                _ => {}
-            }
-            if Instant::now() >= cap {
-                return Ok(false);
-            }
-            if self.pause(page, PROBE_INTERVAL, cap).await.is_err() {
-                return Ok(false);
-            }
-        }
+        let abandoned = self.state.load_abandoned;
+        self.ask_until(page, options, cap, |p| {
+            (p.loaded || abandoned) && p.in_flight == 0
+        })
+        .await
     }
 
     /// Settles until nothing can still push, as the page counts it: its load
