@@ -3,9 +3,12 @@
 
 use crate::browser::VisitOptions;
 use crate::capture::PageCapture;
+use crate::capture::{evidence_of, Event, ReadBack};
 use crate::checks::PageContext;
+use crate::checks::Session;
 use crate::error::Fatal;
 use crate::finding::Finding;
+use crate::report::{PageReport, PushReport};
 use crate::screenshot::Screenshots;
 
 /// A page to audit, with how to judge it.
@@ -64,4 +67,56 @@ pub struct Outcome<T> {
     pub done: T,
     /// Why the run stopped early, if it did.
     pub error: Option<Fatal>,
+}
+
+impl PageResult {
+    /// The page as the reports show it.
+    pub fn report(&self) -> PageReport {
+        let result = self;
+        let capture = &result.capture;
+        let pushes = capture
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Push {
+                    seq,
+                    t,
+                    location,
+                    value,
+                    ..
+                } => Some(PushReport {
+                    seq: *seq,
+                    t: *t,
+                    value: value.to_json(),
+                    evidence: evidence_of(location),
+                }),
+                _ => None,
+            })
+            .collect();
+        let user = match &capture.readback {
+            Some(ReadBack::Value { value }) => match value {
+                crate::jsvalue::JsValue::Undefined => serde_json::Value::Null,
+                other => other.to_json(),
+            },
+            Some(ReadBack::Threw { message }) => {
+                serde_json::json!({ "$js": format!("threw: {message}") })
+            }
+            None => serde_json::Value::Null,
+        };
+        PageReport {
+            url: capture.url.clone(),
+            final_url: capture.final_url.clone(),
+            scenario: result.target.scenario.clone(),
+            logged_in: result.target.context.session == Session::LoggedIn,
+            status: capture.status,
+            load_ms: capture.load_ms,
+            user,
+            pushes,
+            screenshot: result.screenshot.clone(),
+            left_to: capture.left_to.clone(),
+            notes: crate::checks::notes(capture),
+            dialogs: capture.dialogs.clone(),
+            findings: result.findings.clone(),
+        }
+    }
 }

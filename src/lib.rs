@@ -28,6 +28,7 @@ pub(crate) mod network;
 pub mod pipeline;
 pub(crate) mod progress;
 pub(crate) mod redact;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod scenario;

@@ -1,23 +1,31 @@
-//! `merge`: one report from the reports or journals of several shards (or of
-//! runs split any other way). Pages, skipped URLs and notes are joined in the
-//! order the shards are given; an accept entry is unused only when it matched
-//! nothing in every shard that reports its settings; `discovered` keeps the
-//! links no shard audited.
+//! `merge`: one run's journal from the reports or journals of several shards
+//! (or of runs split any other way), from which the merged reports are written
+//! as from any run's. Pages, skipped URLs and notes are joined in the order the
+//! shards are given, journal lines copied one at a time; an accept entry is
+//! unused only when it matched nothing in every shard that reports its
+//! settings; `discovered` keeps the links no shard audited.
 
-use crate::journal;
-use crate::report::{Report, Summary};
-use std::collections::BTreeSet;
-use std::path::Path;
+use crate::journal::{self, Journal, Record, RunEnd, RunRecord, ScenarioRecord};
+use crate::report::{Report, RunInfo, ScenarioReport, Tool};
+use crate::settings::SettingsReport;
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
 
-/// Reads one shard: a JSON report, a journal (`pages.jsonl`), or a directory
+/// One shard to merge: a JSON report, or a journal read as a stream.
+enum Shard {
+    Report(Box<Report>),
+    Journal(PathBuf),
+}
+
+/// Finds one shard: a JSON report, a journal (`pages.jsonl`), or a directory
 /// holding either (`report.json` first).
-pub(crate) fn load(path: &Path) -> Result<Report, String> {
+fn find(path: &Path) -> Result<Shard, String> {
     if path.is_dir() {
         let report = path.join("report.json");
         let journal = path.join(journal::FILE_NAME);
         return match (report.exists(), journal.exists()) {
-            (true, _) => load(&report),
-            (false, true) => load(&journal),
+            (true, _) => find(&report),
+            (false, true) => find(&journal),
             _ => Err(format!(
                 "{}: no report.json or {} in this directory",
                 path.display(),
@@ -26,93 +34,239 @@ pub(crate) fn load(path: &Path) -> Result<Report, String> {
         };
     }
     if path.extension().is_some_and(|e| e == "jsonl") {
-        return Ok(from_journal(journal::read(path)?));
+        return Ok(Shard::Journal(path.to_path_buf()));
     }
     crate::report::read_json_report(path)
+        .map(|r| Shard::Report(Box::new(r)))
         .map_err(|e| format!("{e}, journals (pages.jsonl) or their directories"))
 }
 
-/// A report rebuilt from a journal's records (no timing, no settings).
-fn from_journal(records: Vec<journal::Record>) -> Report {
-    let mut report = Report::new(&[], chrono::Utc::now(), 0);
-    report.settings_known = false;
-    for record in records {
-        if let Some(page) = record.page {
-            report.pages.push(*page);
-        }
-        report.skipped.extend(record.skipped);
-        report.notes.extend(record.note);
-    }
-    report.summary = Summary::of(&report.pages);
-    report
+/// What the merged run says about itself, gathered shard by shard.
+#[derive(Default)]
+struct Merged {
+    run: Option<RunRecord>,
+    scenarios: Vec<ScenarioReport>,
+    discovered: Vec<String>,
+    audited: HashSet<String>,
+    expired: SettingsReport,
+    unused_everywhere: Option<BTreeSet<String>>,
+    duration_ms: u64,
 }
 
-/// Joins shard reports into one.
-pub(crate) fn merge(shards: Vec<Report>) -> Report {
-    let mut shards = shards.into_iter();
-    let Some(mut merged) = shards.next() else {
-        return Report::new(&[], chrono::Utc::now(), 0);
-    };
-    let mut unused_everywhere: Option<BTreeSet<String>> = merged.settings_known.then(|| {
-        merged
-            .settings
-            .unused
-            .iter()
-            .map(|e| e.source.clone())
-            .collect()
-    });
-    for shard in shards {
-        merged.started_at = merged.started_at.min(shard.started_at);
-        merged.duration_ms = merged.duration_ms.max(shard.duration_ms);
-        merged.pages.extend(shard.pages);
-        merged.skipped.extend(shard.skipped);
-        merged.notes.extend(shard.notes);
-        merged.discovered.extend(shard.discovered);
-        if merged.scenarios.is_empty() {
-            merged.scenarios = shard.scenarios;
+impl Merged {
+    fn run(&mut self, run: RunRecord) {
+        match &mut self.run {
+            None => self.run = Some(run),
+            Some(first) => {
+                first.started_at = first.started_at.clone().min(run.started_at);
+                for name in run.scenarios {
+                    if !first.scenarios.contains(&name) {
+                        first.scenarios.push(name);
+                    }
+                }
+            }
         }
-        for entry in shard.settings.expired {
-            if !merged
-                .settings
+    }
+
+    fn scenario(&mut self, scenario: ScenarioReport) {
+        if !scenario.steps.is_empty() && !self.scenarios.iter().any(|s| s.name == scenario.name) {
+            self.scenarios.push(scenario);
+        }
+    }
+
+    /// A shard's settings; `None` when it does not say (a journal of a run
+    /// that did not finish).
+    fn settings(&mut self, settings: Option<SettingsReport>) {
+        let Some(settings) = settings else { return };
+        for entry in settings.expired {
+            if !self
+                .expired
                 .expired
                 .iter()
                 .any(|e| e.source == entry.source)
             {
-                merged.settings.expired.push(entry);
+                self.expired.expired.push(entry);
             }
         }
-        if shard.settings_known {
-            let here: BTreeSet<String> = shard
-                .settings
-                .unused
-                .iter()
-                .map(|e| e.source.clone())
-                .collect();
-            unused_everywhere = Some(match unused_everywhere {
-                Some(before) => before.intersection(&here).cloned().collect(),
-                None => {
-                    merged.settings.unused = shard.settings.unused.clone();
-                    here
+        let here: BTreeSet<String> = settings.unused.iter().map(|e| e.source.clone()).collect();
+        self.unused_everywhere = Some(match self.unused_everywhere.take() {
+            Some(before) => before.intersection(&here).cloned().collect(),
+            None => {
+                self.expired.unused = settings.unused;
+                here
+            }
+        });
+    }
+}
+
+/// Merges `inputs` into a journal in `dir` (written beside, then moved into
+/// place, so an input in `dir` is read whole first) and returns its path.
+pub(crate) fn merge(inputs: &[PathBuf], dir: &Path) -> Result<PathBuf, String> {
+    let shards = inputs
+        .iter()
+        .map(|path| find(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let scratch =
+        tempfile::tempdir_in(ensure(dir)?).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let journal = Journal::append(scratch.path()).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut merged = Merged::default();
+    // The run record goes first: shards are read once for it.
+    for shard in &shards {
+        match shard {
+            Shard::Report(report) => merged.run(run_of_report(report)),
+            Shard::Journal(path) => {
+                if let Some(Ok((_, record))) = journal::Reader::open(path)?.next() {
+                    if let Some(run) = record.run {
+                        merged.run(run);
+                    }
                 }
-            });
+            }
         }
     }
-    match unused_everywhere {
-        Some(sources) => merged
-            .settings
-            .unused
-            .retain(|e| sources.contains(&e.source)),
-        None => merged.settings.unused.clear(),
+    let mut run = merged.run.clone().unwrap_or_else(|| RunRecord {
+        info: RunInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            suite: "merged".into(),
+            shard: None,
+        },
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        tool: Tool::this(),
+        rules_version: crate::rules::rules_version(),
+        scenarios: Vec::new(),
+    });
+    run.info.shard = None;
+    journal.write(&Record {
+        run: Some(run),
+        ..Record::default()
+    });
+    for shard in shards {
+        match shard {
+            Shard::Report(report) => {
+                let report = *report;
+                merged.duration_ms = merged.duration_ms.max(report.duration_ms);
+                for page in report.pages {
+                    merged.audited.insert(page.url.clone());
+                    journal.write(&Record {
+                        page: Some(Box::new(page)),
+                        ..Record::default()
+                    });
+                }
+                for skipped in report.skipped {
+                    journal.write(&Record {
+                        skipped: Some(skipped),
+                        ..Record::default()
+                    });
+                }
+                for note in report.notes {
+                    journal.write(&Record {
+                        note: Some(note),
+                        ..Record::default()
+                    });
+                }
+                for scenario in report.scenarios {
+                    merged.scenario(scenario);
+                }
+                merged.discovered.extend(report.discovered);
+                merged.settings(Some(report.settings));
+            }
+            Shard::Journal(path) => {
+                let mut end = None;
+                for entry in journal::Reader::open(&path)? {
+                    let (_, record) = entry?;
+                    if let Some(page) = &record.page {
+                        merged.audited.insert(page.url.clone());
+                    }
+                    if let Some(scenario) = record.scenario {
+                        merged.discovered.extend(scenario.discovered);
+                        merged.scenario(scenario.report);
+                    } else if let Some(ended) = record.end {
+                        end = Some(ended);
+                    } else if record.run.is_none() {
+                        journal.write(&record);
+                    }
+                }
+                merged.duration_ms = merged
+                    .duration_ms
+                    .max(end.as_ref().map_or(0, |e| e.duration_ms));
+                merged.settings(end.map(|e| e.settings));
+            }
+        }
     }
-    merged.settings_known = true;
-    let audited: BTreeSet<&str> = merged.pages.iter().map(|p| p.url.as_str()).collect();
-    let discovered: BTreeSet<String> = merged
-        .discovered
-        .iter()
-        .filter(|u| !audited.contains(u.as_str()))
-        .cloned()
+    let Merged {
+        scenarios,
+        discovered,
+        audited,
+        mut expired,
+        unused_everywhere,
+        duration_ms,
+        ..
+    } = merged;
+    match unused_everywhere {
+        Some(sources) => expired.unused.retain(|e| sources.contains(&e.source)),
+        None => expired.unused.clear(),
+    }
+    let discovered: BTreeSet<String> = discovered
+        .into_iter()
+        .filter(|u| !audited.contains(u))
         .collect();
-    merged.discovered = discovered.into_iter().collect();
-    merged.summary = Summary::of(&merged.pages);
-    merged
+    for scenario in scenarios {
+        journal.write(&Record {
+            scenario: Some(ScenarioRecord {
+                report: scenario,
+                discovered: Vec::new(),
+            }),
+            ..Record::default()
+        });
+    }
+    if !discovered.is_empty() {
+        journal.write(&Record {
+            scenario: Some(ScenarioRecord {
+                report: ScenarioReport {
+                    name: String::new(),
+                    steps: Vec::new(),
+                },
+                discovered: discovered.into_iter().collect(),
+            }),
+            ..Record::default()
+        });
+    }
+    journal.write(&Record {
+        end: Some(RunEnd {
+            duration_ms,
+            settings: expired,
+            stopped: None,
+        }),
+        ..Record::default()
+    });
+    drop(journal);
+    let target = dir.join(journal::FILE_NAME);
+    std::fs::rename(scratch.path().join(journal::FILE_NAME), &target)
+        .map_err(|e| format!("{}: {e}", target.display()))?;
+    Ok(target)
+}
+
+fn ensure(dir: &Path) -> Result<&Path, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The run record a JSON report implies.
+fn run_of_report(report: &Report) -> RunRecord {
+    let mut scenarios: Vec<String> = Vec::new();
+    for page in &report.pages {
+        if !scenarios.contains(&page.scenario) {
+            scenarios.push(page.scenario.clone());
+        }
+    }
+    RunRecord {
+        info: report.run.clone().unwrap_or(RunInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            suite: "merged".into(),
+            shard: None,
+        }),
+        started_at: report.started_at.clone(),
+        tool: report.tool.clone(),
+        rules_version: crate::rules::rules_version(),
+        scenarios,
+    }
 }

@@ -6,6 +6,11 @@
 //! journey again to where it was without auditing what it already audited, and
 //! the pages that were in flight are tried once more; a browser that dies three
 //! times within a minute ends the run.
+//!
+//! Pages are not kept: each judged page has its scenario's settings applied
+//! (once, through the run's ledger), goes to the journal and the progress
+//! line, and is dropped. What the run keeps is what must be global: the
+//! ledger, each scenario's steps, counts.
 
 use crate::audit::{AuditOptions, PageResult};
 use crate::browser::{self, Browser};
@@ -13,12 +18,14 @@ use crate::checks::PageContext;
 use crate::crawl::Scope;
 use crate::error::Fatal;
 use crate::finding::{Note, NoteKind};
-use crate::journal::{Journal, Record, Replay, ReplayedPage, Replays};
+use crate::journal::{Journal, Record, ScenarioRecord};
 use crate::journey::{self, JourneyEvent, JourneyOptions, PageList, ScenarioRun};
-use crate::report::{ScenarioReport, Skipped};
+use crate::replay::{Replay, Replays};
+use crate::report::{PageReport, ScenarioReport};
 use crate::scenario::{CrawlConfig, Plan, Scenario};
 use crate::settings::{Ledger, Settings};
 use futures::StreamExt;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -76,25 +83,17 @@ impl BrowserSource {
 
 /// Where a run reports as it goes.
 pub struct Sinks<'a> {
-    /// The journal, if the run keeps one.
-    pub journal: Option<&'a Journal>,
-    /// Sees each page as the reports will show it (the progress bar).
-    pub on_page: &'a (dyn Fn(&PageResult) + Sync),
+    /// The journal: the run's record, which the reports are written from.
+    pub journal: &'a Journal,
+    /// Sees each page as judged and as the reports will show it (the
+    /// progress bar, the page list of `--discover-only`).
+    pub on_page: &'a (dyn Fn(&PageResult, &PageReport) + Sync),
 }
 
-/// What a run produced. Pages come in report order (file, then scenario, then
-/// audit order) with their scenario's settings applied.
+/// What a run did; its pages are in the journal.
 pub struct RunOutcome {
-    /// Every audited page.
-    pub pages: Vec<PageResult>,
-    /// The steps of the scenarios that ran steps.
-    pub scenarios: Vec<ScenarioReport>,
-    /// Crawled URLs that were not audited.
-    pub skipped: Vec<Skipped>,
-    /// Links a sharded run found and did not follow, once each.
-    pub discovered: Vec<String>,
-    /// What happened to the run (browser restarts).
-    pub notes: Vec<Note>,
+    /// How many pages were audited (not counting those replayed).
+    pub pages: usize,
     /// Why the run stopped early, if it did (what was audited before is kept).
     pub error: Option<Fatal>,
 }
@@ -103,11 +102,7 @@ impl RunOutcome {
     /// A run that audited nothing (a shard with no page of its own).
     pub fn empty() -> Self {
         RunOutcome {
-            pages: Vec::new(),
-            scenarios: Vec::new(),
-            skipped: Vec::new(),
-            discovered: Vec::new(),
-            notes: Vec::new(),
+            pages: 0,
             error: None,
         }
     }
@@ -214,42 +209,62 @@ pub async fn check_pages(
     run_jobs(source, jobs, options, ledger, replays, sinks).await
 }
 
-/// A page result with `settings` applied (what is shown and journaled while
-/// the run goes on; the ledger marks what the whole run used at the end).
-fn settled(result: &PageResult, settings: &Settings, today: chrono::NaiveDate) -> PageResult {
-    let mut result = result.clone();
-    result.findings = settings
-        .apply(
-            std::mem::take(&mut result.findings),
-            &result.capture.url,
-            &result.target.scenario,
-            today,
-        )
-        .findings;
-    result
+/// Applies a scenario's settings to each judged page once, through the run's
+/// ledger, and hands the page on to the journal and the progress line.
+struct Recorder<'a> {
+    ledger: std::sync::Mutex<&'a mut Ledger>,
+    sinks: &'a Sinks<'a>,
+    pages: std::sync::atomic::AtomicUsize,
 }
 
-/// What a scenario already did, to be replayed after a browser restart: its
-/// pages and skips, what its earlier replay still held, and the pages that were
-/// in flight at each death.
-fn replay_of(run: &ScenarioRun, earlier: Replay) -> Replay {
-    let mut replay = Replay::default();
-    for page in &run.pages {
-        replay.add_page(ReplayedPage {
-            capture: page.capture.clone(),
-            findings: page.findings.clone(),
-            screenshot: page.screenshot.clone(),
+impl Recorder<'_> {
+    fn event(&self, event: JourneyEvent, settings: &Settings) {
+        match event {
+            JourneyEvent::Page(result) => {
+                let mut shown = result.report();
+                shown.findings = self.ledger.lock().expect("ledger lock").apply(
+                    settings,
+                    shown.findings,
+                    &result.capture.url,
+                    &result.target.scenario,
+                );
+                self.sinks
+                    .journal
+                    .page(&shown, &result.capture, &result.findings);
+                self.pages
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                (self.sinks.on_page)(result, &shown);
+            }
+            // Journaled by the run it came from; its accept entries are used
+            // in this run too.
+            JourneyEvent::Replayed(result) => {
+                self.ledger.lock().expect("ledger lock").apply(
+                    settings,
+                    result.findings.clone(),
+                    &result.capture.url,
+                    &result.target.scenario,
+                );
+            }
+            JourneyEvent::Skipped(skipped) => self.sinks.journal.write(&Record {
+                skipped: Some(skipped.clone()),
+                ..Record::default()
+            }),
+        }
+    }
+
+    /// Journals a scenario as it ended: its steps and undiscovered links.
+    fn scenario_ended(&self, run: ScenarioRun) {
+        self.sinks.journal.write(&Record {
+            scenario: Some(ScenarioRecord {
+                report: ScenarioReport {
+                    name: run.name,
+                    steps: run.steps,
+                },
+                discovered: run.discovered,
+            }),
+            ..Record::default()
         });
     }
-    for skipped in &run.skipped {
-        replay.add_skipped(skipped.clone());
-    }
-    replay.died_on = earlier.died_on.clone();
-    replay.keep_unreached(earlier);
-    for url in &run.in_flight {
-        *replay.died_on.entry(url.clone()).or_default() += 1;
-    }
-    replay
 }
 
 async fn run_jobs(
@@ -267,9 +282,16 @@ async fn run_jobs(
         shard: options.shard,
         judge: options.judge,
     };
-    let today = ledger.today();
+    // Every scenario's accept entries are listed, also when it audited nothing.
+    for job in &jobs {
+        ledger.register(&job.scenario.settings);
+    }
+    let recorder = Recorder {
+        ledger: std::sync::Mutex::new(ledger),
+        sinks: &sinks,
+        pages: Default::default(),
+    };
     let mut outcome = RunOutcome::empty();
-    let mut runs: Vec<Option<ScenarioRun>> = jobs.iter().map(|_| None).collect();
     let mut job_replays: Vec<Replay> = jobs
         .iter()
         .map(|job| replays.take(&job.scenario.name))
@@ -283,7 +305,7 @@ async fn run_jobs(
             return outcome;
         }
     };
-    let sinks = &sinks;
+    let recorder = &recorder;
     loop {
         let attempt: Vec<_> = pending
             .iter()
@@ -291,28 +313,12 @@ async fn run_jobs(
             .collect();
         let browser_ref = &browser;
         let jobs_ref = &jobs;
-        let results: Vec<(usize, Replay, _)> = futures::stream::iter(attempt)
+        let results: Vec<(usize, HashMap<String, u32>, _)> = futures::stream::iter(attempt)
             .map(|(i, replay)| async move {
                 let job = &jobs_ref[i];
                 let settings = &job.scenario.settings;
-                let kept = replay.clone();
-                let mut on_event = |event: JourneyEvent| match event {
-                    JourneyEvent::Page(result) => {
-                        let shown = settled(result, settings, today);
-                        if let Some(journal) = sinks.journal {
-                            journal.page(result, &shown);
-                        }
-                        (sinks.on_page)(&shown);
-                    }
-                    JourneyEvent::Skipped(skipped) => {
-                        if let Some(journal) = sinks.journal {
-                            journal.write(&Record {
-                                skipped: Some(skipped.clone()),
-                                ..Record::default()
-                            });
-                        }
-                    }
-                };
+                let died_on = replay.died_on.clone();
+                let mut on_event = |event: JourneyEvent| recorder.event(event, settings);
                 let run = journey::run_scenario(
                     browser_ref,
                     job.plan,
@@ -323,18 +329,18 @@ async fn run_jobs(
                     &mut on_event,
                 )
                 .await;
-                (i, kept, run)
+                (i, died_on, run)
             })
             .buffered(options.concurrency.max(1))
             .collect()
             .await;
         let mut died = Vec::new();
-        for (i, earlier, run) in results {
+        for (i, died_on, run) in results {
             match run.error {
-                Some(Fatal::BrowserDied(why)) => died.push((i, earlier, run.done, why)),
+                Some(Fatal::BrowserDied(why)) => died.push((i, died_on, run.done, why)),
                 error => {
                     outcome.error = outcome.error.or(error);
-                    runs[i] = Some(run.done);
+                    recorder.scenario_ended(run.done);
                 }
             }
         }
@@ -357,22 +363,34 @@ async fn run_jobs(
         } else {
             source.open().await
         };
+        // The journal holds what each scenario did so far: it goes on from there.
+        let mut journaled = match Replays::index(sinks.journal.path()) {
+            Ok(replays) => replays,
+            Err(error) => {
+                tracing::warn!("{error}; the scenarios start over");
+                Replays::default()
+            }
+        };
         pending = died.iter().map(|(i, ..)| *i).collect();
-        for (i, earlier, run, _) in died {
-            job_replays[i] = replay_of(&run, earlier);
-            runs[i] = Some(run);
+        let mut unfinished = Vec::new();
+        for (i, mut died_on, run, _) in died {
+            let mut replay = journaled.take(&jobs[i].scenario.name);
+            for url in &run.in_flight {
+                *died_on.entry(url.clone()).or_default() += 1;
+            }
+            replay.died_on = died_on;
+            job_replays[i] = replay;
+            unfinished.push(run);
         }
         match relaunched {
             Ok(next) => browser = next,
             Err(error) => {
                 outcome.error = Some(error);
-                let _ = pending;
-                for (i, run) in runs.iter_mut().enumerate() {
-                    if run.is_none() {
-                        *run = Some(ScenarioRun::empty(&jobs[i].scenario.name));
-                    }
+                for run in unfinished {
+                    recorder.scenario_ended(run);
                 }
-                return finish(outcome, jobs, runs, ledger);
+                outcome.pages = recorder.pages.load(std::sync::atomic::Ordering::Relaxed);
+                return outcome;
             }
         }
         let note = Note {
@@ -393,51 +411,12 @@ async fn run_jobs(
             ),
         };
         tracing::warn!("{}", note.message);
-        if let Some(journal) = sinks.journal {
-            journal.write(&Record {
-                note: Some(note.clone()),
-                ..Record::default()
-            });
-        }
-        outcome.notes.push(note);
+        sinks.journal.write(&Record {
+            note: Some(note),
+            ..Record::default()
+        });
     }
     browser.close().await;
-    finish(outcome, jobs, runs, ledger)
-}
-
-/// Puts the scenarios' pages in report order with their settings applied.
-fn finish(
-    mut outcome: RunOutcome,
-    jobs: Vec<Job<'_>>,
-    runs: Vec<Option<ScenarioRun>>,
-    ledger: &mut Ledger,
-) -> RunOutcome {
-    for (job, run) in jobs.iter().zip(runs) {
-        let Some(run) = run else { continue };
-        let settings = &job.scenario.settings;
-        ledger.register(settings);
-        for mut page in run.pages {
-            page.index = outcome.pages.len();
-            page.findings = ledger.apply(
-                settings,
-                std::mem::take(&mut page.findings),
-                &page.capture.url,
-                &page.target.scenario,
-            );
-            outcome.pages.push(page);
-        }
-        outcome.skipped.extend(run.skipped);
-        for link in run.discovered {
-            if !outcome.discovered.contains(&link) {
-                outcome.discovered.push(link);
-            }
-        }
-        if !run.steps.is_empty() {
-            outcome.scenarios.push(ScenarioReport {
-                name: run.name,
-                steps: run.steps,
-            });
-        }
-    }
+    outcome.pages = recorder.pages.load(std::sync::atomic::Ordering::Relaxed);
     outcome
 }

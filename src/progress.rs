@@ -2,7 +2,7 @@
 //! the current URL, elapsed time, findings so far), one plain line per page
 //! when it is not (CI logs), nothing with `-q`.
 
-use crate::audit::PageResult;
+use crate::report::PageReport;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,22 +44,22 @@ impl Progress {
     }
 
     /// One page was judged.
-    pub(crate) fn page(&self, result: &PageResult) {
-        let counts = result.counts();
+    pub(crate) fn page(&self, page: &PageReport) {
+        let counts = page.counts();
         let (errors, warnings) = (counts.errors, counts.warnings);
         let total = self.findings.fetch_add(counts.total(), Ordering::Relaxed) + counts.total();
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
                 bar.set_prefix(format!("{total} findings"));
-                bar.set_message(crate::redact::redact(&result.capture.url).into_owned());
+                bar.set_message(crate::redact::redact(&page.url).into_owned());
             }
             None if !self.quiet => {
                 eprintln!(
                     "[{}] {:<4} {} ({errors} errors, {warnings} warnings)",
-                    result.target.scenario,
+                    page.scenario,
                     counts.verdict().word(),
-                    crate::redact::redact(&result.capture.url)
+                    crate::redact::redact(&page.url)
                 );
             }
             None => {}

@@ -183,6 +183,24 @@ impl fmt::Display for Rule {
     }
 }
 
+/// The rules version a run records (interface.md, "History of scheduled
+/// audits"): the tool version and a hash of the catalogue (every rule's id,
+/// default severity and group), so a run judged by other rules is told apart
+/// even within one tool version.
+pub fn rules_version() -> String {
+    // FNV-1a over a canonical text of the catalogue: stable across builds and
+    // platforms, unlike std's hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for rule in Rule::ALL {
+        let line = format!("{} {} {:?}\n", rule.id(), rule.severity(), rule.group());
+        for byte in line.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{}+{:08x}", env!("CARGO_PKG_VERSION"), hash >> 32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

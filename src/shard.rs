@@ -67,50 +67,6 @@ fn stable_hash(text: &str) -> u64 {
     })
 }
 
-/// The URLs of `--urls FILE`: one per line (blank lines and `#` comments
-/// skipped, paths resolved against `base`), or the pages of a JSON report or a
-/// journal (`pages.jsonl`) of an earlier run.
-pub(crate) fn read_url_list(path: &std::path::Path, base: &Url) -> Result<Vec<Url>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let trimmed = text.trim_start();
-    let raw: Vec<(usize, String)> = if trimmed.starts_with("{\"page\"")
-        || trimmed.starts_with("{\"skipped\"")
-        || trimmed.starts_with("{\"note\"")
-    {
-        let records = crate::journal::read(path)?;
-        records
-            .into_iter()
-            .filter_map(|r| r.page.map(|p| p.url))
-            .enumerate()
-            .collect()
-    } else if trimmed.starts_with('{') {
-        let report = crate::report::read_json_report(path)?;
-        report
-            .pages
-            .into_iter()
-            .map(|p| p.url)
-            .enumerate()
-            .collect()
-    } else {
-        text.lines()
-            .enumerate()
-            .map(|(i, l)| (i, l.trim().to_string()))
-            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
-            .collect()
-    };
-    raw.into_iter()
-        .map(|(i, line)| {
-            base.join(&line).map_err(|e| {
-                format!(
-                    "{}:{}: {line:?} is not a URL or a path ({e}): one URL per line",
-                    path.display(),
-                    i + 1
-                )
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,7 +67,7 @@ impl Journey<'_> {
         let mut idle: Vec<Tab> = self.tab.take().into_iter().collect();
         let mut permits: Vec<OwnedSemaphorePermit> = Vec::new();
         let mut tabs_open = idle.len();
-        let first_name = self.run.pages.len();
+        let first_name = self.run.pages;
         let mut taken = 0usize;
         let mut next = 0usize;
         let mut finished: BTreeMap<usize, CrawlVisit> = BTreeMap::new();
@@ -97,7 +97,6 @@ impl Journey<'_> {
                     if !page.replayed {
                         (self.on_event)(JourneyEvent::Skipped(&skipped));
                     }
-                    self.run.skipped.push(skipped);
                     frontier.uncount();
                     continue;
                 }

@@ -28,7 +28,7 @@ impl Journey<'_> {
         visit.capture.logged_in_from_seq = logged_in_from_seq;
         let findings = self.page_findings(&visit.capture);
         let screenshot = if visit.tab_usable && self.options.screenshots.wanted(&findings) {
-            let name = self.shot_name(self.run.pages.len() + 1);
+            let name = self.shot_name(self.run.pages + 1);
             self.options.screenshots.take(self.tab(), &name).await
         } else {
             None
@@ -91,7 +91,7 @@ impl Journey<'_> {
         replayed: bool,
     ) {
         let result = PageResult {
-            index: self.run.pages.len(),
+            index: self.run.pages,
             target: Target {
                 url: capture.url.clone(),
                 scenario: self.scenario.name.clone(),
@@ -101,9 +101,10 @@ impl Journey<'_> {
             findings,
             screenshot,
         };
-        if !replayed {
-            (self.on_event)(JourneyEvent::Page(&result));
-        }
-        self.run.pages.push(result);
+        self.run.pages += 1;
+        (self.on_event)(match replayed {
+            false => JourneyEvent::Page(&result),
+            true => JourneyEvent::Replayed(&result),
+        });
     }
 }

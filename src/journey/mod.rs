@@ -11,8 +11,8 @@ use crate::crawl::Frontier;
 use crate::crawl::Scope;
 use crate::error::Fatal;
 use crate::finding::Finding;
-use crate::journal::{Replay, ReplayedPage};
-use crate::report::Skipped;
+use crate::replay::{Replay, ReplayedPage};
+use crate::report::{Skipped, StepRecord};
 use crate::rules::Rule;
 use crate::scenario::{Action, Block, Logout, Plan, Scenario, Step, WaitFor};
 use crate::screenshot::{Screenshots, When};
@@ -21,7 +21,6 @@ use crate::shard::Shard;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
@@ -61,23 +60,6 @@ pub(crate) struct PageList {
     pub session: Session,
 }
 
-/// One step as it ran, safe to show (secrets masked).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepRecord {
-    /// The step, e.g. `login step 2 (fill "#email" = ***)`.
-    pub step: String,
-    /// `ok` or `failed`.
-    pub status: String,
-    /// Why it failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The page URL after the step.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Its wall time.
-    pub ms: u64,
-}
-
 /// A scenario as it ran.
 #[derive(Debug, Clone)]
 pub(crate) struct ScenarioRun {
@@ -85,10 +67,8 @@ pub(crate) struct ScenarioRun {
     pub name: String,
     /// Every step, in order.
     pub steps: Vec<StepRecord>,
-    /// Every audited page, in order.
-    pub pages: Vec<PageResult>,
-    /// Crawled URLs that were not audited, in order.
-    pub skipped: Vec<Skipped>,
+    /// How many pages it audited (or took from a replay).
+    pub pages: usize,
     /// Links of a sharded crawl's pages that it did not follow.
     pub discovered: Vec<String>,
     /// URLs being audited when the run stopped early (the browser died).
@@ -101,8 +81,7 @@ impl ScenarioRun {
         ScenarioRun {
             name: name.to_string(),
             steps: Vec::new(),
-            pages: Vec::new(),
-            skipped: Vec::new(),
+            pages: 0,
             discovered: Vec::new(),
             in_flight: Vec::new(),
         }
@@ -113,6 +92,9 @@ impl ScenarioRun {
 pub(crate) enum JourneyEvent<'e> {
     /// A page was judged (page and session rules).
     Page(&'e PageResult),
+    /// A page an earlier run judged was taken as it was (its findings still
+    /// count for the run's settings ledger; it is not journaled again).
+    Replayed(&'e PageResult),
     /// A crawled URL was skipped.
     Skipped(&'e Skipped),
 }

@@ -3,9 +3,11 @@
 //! findings, and per page
 //! the pushes in order with their evidence, the final `InsiderQueue.user`, and a
 //! screenshot of a failing page. Built with maud, which escapes every string: what
-//! the audited page pushed is shown as text, never run.
+//! the audited page pushed is shown as text, never run. Written page by page
+//! (the table rows in one pass, the details in a second), each screenshot read
+//! and inlined as its page is written.
 
-use super::{Format, PageReport, Report};
+use super::{unreadable, Format, Head, PageReport, Pages};
 use crate::finding::Finding;
 use crate::rules::{Group, Rule};
 use crate::settings::AcceptEntry;
@@ -74,8 +76,8 @@ fn rules_of(page: &PageReport) -> String {
 
 /// `yes`/`no`: whether the page has accepted findings, for the filter; `None`
 /// when no page of the report has any (no filter is shown).
-fn accepted_of(report: &Report, page: &PageReport) -> Option<&'static str> {
-    (report.summary.accepted > 0).then(|| {
+fn accepted_of(head: &Head, page: &PageReport) -> Option<&'static str> {
+    (head.summary.accepted > 0).then(|| {
         if page.accepted().next().is_some() {
             "yes"
         } else {
@@ -175,80 +177,86 @@ impl Html {
 }
 
 impl Format for Html {
-    fn render(&self, report: &Report) -> Vec<u8> {
-        let s = &report.summary;
-        let scenarios = report.scenario_names();
-        let fired: Vec<Rule> = Rule::ALL
-            .iter()
-            .copied()
-            .filter(|r| {
-                report
-                    .pages
-                    .iter()
-                    .any(|p| p.findings.iter().any(|f| f.rule == *r))
-            })
-            .collect();
-        let markup = html! {
+    fn write(
+        &self,
+        head: &Head,
+        pages: &dyn Pages,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        let s = &head.summary;
+        let fired: Vec<Rule> = head.fired.iter().copied().collect();
+        let top = html! {
             (DOCTYPE)
-            html lang="en" {
-                head {
-                    meta charset="utf-8";
-                    meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { "insider-audit report" }
-                    style { (PreEscaped(STYLE)) }
-                }
-                body {
-                    h1 { "insider-audit report" }
-                    p { "Started " (report.started_at) ", took " (report.duration_ms) " ms. " (report.tool.name) " " (report.tool.version) "." }
-                    div class="cards" {
-                        div class="card" { b { (s.pages) } "pages" }
-                        div class="card" { b { (s.passed) } "passed" }
-                        div class="card" { b { (s.failed) } "failed" }
-                        div class="card" { b { (s.errors) } "errors" }
-                        div class="card" { b { (s.warnings) } "warnings" }
-                        @if s.accepted > 0 { div class="card" { b { (s.accepted) } "accepted" } }
-                    }
-                    div class="filters" {
-                        label { "Scenario " select id="f-scenario" { option value="" { "all" } @for sc in &scenarios { option value=(sc) { (sc) } } } }
-                        label { "Rule " select id="f-rule" { option value="" { "all" } @for r in &fired { option value=(r.id()) { (r.id()) } } } }
-                        label { "Verdict " select id="f-verdict" { option value="" { "all" } option value="fail" { "fail" } option value="warn" { "warn" } option value="pass" { "pass" } } }
-                        @if s.accepted > 0 {
-                            label { "Accepted findings " select id="f-accepted" { option value="" { "all pages" } option value="yes" { "pages with accepted findings" } option value="no" { "pages without" } } }
-                        }
-                    }
-                    table {
-                        thead { tr { th { "page" } th { "scenario" } @for g in Group::ALL { th { (g.title()) } } th { "verdict" } } }
-                        tbody {
-                            @for (i, page) in report.pages.iter().enumerate() {
-                                tr data-scenario=(page.scenario) data-verdict=(page.verdict().key()) data-rules=(rules_of(page)) data-accepted=[accepted_of(report, page)] {
-                                    td { a href={ "#page-" (i) } { (page.label()) } }
-                                    td { (page.scenario) }
-                                    @for g in Group::ALL {
-                                        @let cell = page.cell(g);
-                                        td class=(cell.key()) { (cell.word()) }
-                                    }
-                                    td class={ (page.verdict().key()) "-v" } { (page.verdict().word()) }
-                                }
-                            }
-                        }
-                    }
-                    h2 { "Pages" }
-                    @for (i, page) in report.pages.iter().enumerate() { (self.page_details(i, page, accepted_of(report, page))) }
-                    @if !report.settings.expired.is_empty() {
-                        h2 { "Expired accept entries" }
-                        p { "Their findings count again: fix them, or renew the entry with a new date." }
-                        ul { @for e in &report.settings.expired { (entry(e)) } }
-                    }
-                    @if !report.settings.unused.is_empty() {
-                        h2 { "Unused accept entries" }
-                        p { "They matched no finding in this run: remove them." }
-                        ul { @for e in &report.settings.unused { (entry(e)) } }
-                    }
-                    script { (PreEscaped(SCRIPT)) }
+            head {
+                meta charset="utf-8";
+                meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "insider-audit report" }
+                style { (PreEscaped(STYLE)) }
+            }
+        };
+        let intro = html! {
+            h1 { "insider-audit report" }
+            p { "Started " (head.started_at) ", took " (head.duration_ms) " ms. " (head.tool.name) " " (head.tool.version) "." }
+            div class="cards" {
+                div class="card" { b { (s.pages) } "pages" }
+                div class="card" { b { (s.passed) } "passed" }
+                div class="card" { b { (s.failed) } "failed" }
+                div class="card" { b { (s.errors) } "errors" }
+                div class="card" { b { (s.warnings) } "warnings" }
+                @if s.accepted > 0 { div class="card" { b { (s.accepted) } "accepted" } }
+            }
+            div class="filters" {
+                label { "Scenario " select id="f-scenario" { option value="" { "all" } @for sc in &head.scenario_names { option value=(sc) { (sc) } } } }
+                label { "Rule " select id="f-rule" { option value="" { "all" } @for r in &fired { option value=(r.id()) { (r.id()) } } } }
+                label { "Verdict " select id="f-verdict" { option value="" { "all" } option value="fail" { "fail" } option value="warn" { "warn" } option value="pass" { "pass" } } }
+                @if s.accepted > 0 {
+                    label { "Accepted findings " select id="f-accepted" { option value="" { "all pages" } option value="yes" { "pages with accepted findings" } option value="no" { "pages without" } } }
                 }
             }
         };
-        markup.into_string().into_bytes()
+        let (doctype, head_markup) = top.0.split_at("<!DOCTYPE html>".len());
+        write!(
+            out,
+            "{doctype}<html lang=\"en\">{head_markup}<body>{}",
+            intro.0
+        )?;
+        let columns = html! { thead { tr { th { "page" } th { "scenario" } @for g in Group::ALL { th { (g.title()) } } th { "verdict" } } } };
+        write!(out, "<table>{}<tbody>", columns.0)?;
+        for (i, page) in pages.pass().enumerate() {
+            let page = page.map_err(unreadable)?;
+            let row = html! {
+                tr data-scenario=(page.scenario) data-verdict=(page.verdict().key()) data-rules=(rules_of(&page)) data-accepted=[accepted_of(head, &page)] {
+                    td { a href={ "#page-" (i) } { (page.label()) } }
+                    td { (page.scenario) }
+                    @for g in Group::ALL {
+                        @let cell = page.cell(g);
+                        td class=(cell.key()) { (cell.word()) }
+                    }
+                    td class={ (page.verdict().key()) "-v" } { (page.verdict().word()) }
+                }
+            };
+            out.write_all(row.0.as_bytes())?;
+        }
+        out.write_all(b"</tbody></table><h2>Pages</h2>")?;
+        for (i, page) in pages.pass().enumerate() {
+            let page = page.map_err(unreadable)?;
+            let details = self.page_details(i, &page, accepted_of(head, &page));
+            out.write_all(details.0.as_bytes())?;
+        }
+        let end = html! {
+            @if !head.settings.expired.is_empty() {
+                h2 { "Expired accept entries" }
+                p { "Their findings count again: fix them, or renew the entry with a new date." }
+                ul { @for e in &head.settings.expired { (entry(e)) } }
+            }
+            @if !head.settings.unused.is_empty() {
+                h2 { "Unused accept entries" }
+                p { "They matched no finding in this run: remove them." }
+                ul { @for e in &head.settings.unused { (entry(e)) } }
+            }
+            script { (PreEscaped(SCRIPT)) }
+        };
+        write!(out, "{}</body></html>", end.0)
     }
 }

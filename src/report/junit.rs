@@ -1,12 +1,15 @@
-//! JUnit XML (quick-junit): a test suite per scenario, a test case per page, a
-//! failure for the page's error findings (each listed), warnings and accepted
-//! findings (which never fail a test case) as system-out.
-//! GitLab, Jenkins and GitHub test reporters read it.
+//! JUnit XML: a test suite per scenario, a test case per page, a failure for
+//! the page's error findings (each listed), warnings and accepted findings
+//! (which never fail a test case) as system-out. GitLab, Jenkins and GitHub
+//! test reporters read it.
+//!
+//! Written by hand, one test case at a time (a pass over the pages per
+//! scenario), in the layout quick-junit writes: quick-junit builds the whole
+//! document in memory before it writes, which a 20,000-page run must not.
 
-use super::{Format, PageReport, Report};
+use super::{unreadable, Format, Head, PageReport, Pages};
 use crate::rules::Severity;
-use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
-use std::time::Duration;
+use std::io::Write;
 
 /// The JUnit XML report.
 pub struct Junit;
@@ -18,7 +21,28 @@ fn finding_line(f: &crate::finding::Finding) -> String {
     }
 }
 
-fn test_case(page: &PageReport) -> TestCase {
+/// XML text or attribute value.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Seconds as JUnit writes them.
+fn seconds(ms: u64) -> String {
+    format!("{:.3}", ms as f64 / 1000.0)
+}
+
+fn test_case(page: &PageReport, out: &mut dyn Write) -> std::io::Result<()> {
     let errors: Vec<_> = page
         .counted()
         .filter(|f| f.severity == Severity::Error)
@@ -28,61 +52,70 @@ fn test_case(page: &PageReport) -> TestCase {
         .filter(|f| f.severity == Severity::Warning)
         .chain(page.accepted())
         .collect();
-    let status = if errors.is_empty() {
-        TestCaseStatus::success()
-    } else {
-        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        let rules = crate::finding::distinct_rules(errors.iter().copied());
-        status.set_message(format!(
-            "{} error finding(s): {}",
-            errors.len(),
-            rules.join(", ")
-        ));
-        status.set_type(rules.join(","));
-        status.set_description(
-            errors
-                .iter()
-                .map(|f| finding_line(f))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        );
-        status
-    };
-    let mut case = TestCase::new(page.url.clone(), status);
-    case.set_classname(format!("insider-audit.{}", page.scenario));
+    write!(
+        out,
+        "        <testcase name=\"{}\" classname=\"insider-audit.{}\"",
+        escape(&page.url),
+        escape(&page.scenario)
+    )?;
     if let Some(ms) = page.load_ms {
-        case.set_time(Duration::from_millis(ms));
+        write!(out, " time=\"{}\"", seconds(ms))?;
+    }
+    writeln!(out, ">")?;
+    if !errors.is_empty() {
+        let rules = crate::finding::distinct_rules(errors.iter().copied());
+        let description: Vec<String> = errors.iter().map(|f| finding_line(f)).collect();
+        writeln!(
+            out,
+            "            <failure message=\"{}\" type=\"{}\">{}</failure>",
+            escape(&format!(
+                "{} error finding(s): {}",
+                errors.len(),
+                rules.join(", ")
+            )),
+            escape(&rules.join(",")),
+            escape(&description.join("\n"))
+        )?;
     }
     if !warnings.is_empty() {
-        case.set_system_out(
-            warnings
-                .iter()
-                .map(|f| finding_line(f))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        );
+        let lines: Vec<String> = warnings.iter().map(|f| finding_line(f)).collect();
+        writeln!(
+            out,
+            "            <system-out>{}</system-out>",
+            escape(&lines.join("\n"))
+        )?;
     }
-    case
+    writeln!(out, "        </testcase>")
 }
 
 impl Format for Junit {
-    fn render(&self, report: &Report) -> Vec<u8> {
-        let mut junit = quick_junit::Report::new("insider-audit");
-        junit.set_time(Duration::from_millis(report.duration_ms));
-        for scenario in report.scenario_names() {
-            let mut suite = TestSuite::new(scenario);
-            suite.add_test_cases(
-                report
-                    .pages
-                    .iter()
-                    .filter(|p| p.scenario == scenario)
-                    .map(test_case),
-            );
-            junit.add_test_suite(suite);
+    fn write(&self, head: &Head, pages: &dyn Pages, out: &mut dyn Write) -> std::io::Result<()> {
+        let s = &head.summary;
+        writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+        writeln!(
+            out,
+            "<testsuites name=\"insider-audit\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{}\">",
+            s.pages,
+            s.failed,
+            seconds(head.duration_ms)
+        )?;
+        for scenario in &head.scenario_names {
+            let counts = head.by_scenario.get(scenario).cloned().unwrap_or_default();
+            writeln!(
+                out,
+                "    <testsuite name=\"{}\" tests=\"{}\" disabled=\"0\" errors=\"0\" failures=\"{}\">",
+                escape(scenario),
+                counts.pages,
+                counts.failed
+            )?;
+            for page in pages.pass() {
+                let page = page.map_err(unreadable)?;
+                if &page.scenario == scenario {
+                    test_case(&page, out)?;
+                }
+            }
+            writeln!(out, "    </testsuite>")?;
         }
-        junit
-            .to_string()
-            .expect("a JUnit report always serialises")
-            .into_bytes()
+        writeln!(out, "</testsuites>")
     }
 }

@@ -1,7 +1,7 @@
 //! A Markdown summary for a CI job summary or a pull-request comment: counts,
 //! the rules that fire most, and the failing pages. Short enough to read.
 
-use super::{Format, PageReport, Report};
+use super::{unreadable, Format, Head, PageReport, Pages};
 use crate::rules::Severity;
 use crate::verdict::Verdict;
 use std::collections::BTreeMap;
@@ -30,8 +30,13 @@ fn verdict(page: &PageReport) -> &'static str {
 }
 
 impl Format for Markdown {
-    fn render(&self, report: &Report) -> Vec<u8> {
-        let s = &report.summary;
+    fn write(
+        &self,
+        head: &Head,
+        pages: &dyn Pages,
+        sink: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        let s = &head.summary;
         let mut out = String::new();
         let status = if s.errors > 0 {
             "❌"
@@ -47,23 +52,47 @@ impl Format for Markdown {
         );
         let _ = writeln!(out);
         // Accepted findings are counted apart, in their own column when there are any.
-        let (head, rule, accepted) = if s.accepted > 0 {
+        let (column, rule, accepted) = if s.accepted > 0 {
             (" accepted |", "---:|", format!(" {} |", s.accepted))
         } else {
             ("", "", String::new())
         };
-        let _ = writeln!(out, "| pages | passed | failed | errors | warnings |{head}");
+        let _ = writeln!(
+            out,
+            "| pages | passed | failed | errors | warnings |{column}"
+        );
         let _ = writeln!(out, "|---:|---:|---:|---:|---:|{rule}");
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |{accepted}",
             s.pages, s.passed, s.failed, s.errors, s.warnings
         );
+        // One pass: the findings per rule, the first failing pages and the
+        // first accepted findings (the summary lists no more).
         let mut counts: BTreeMap<&str, (usize, Severity)> = BTreeMap::new();
-        for f in report.pages.iter().flat_map(PageReport::counted) {
-            let entry = counts.entry(f.rule.id()).or_insert((0, f.severity));
-            entry.0 += 1;
-            entry.1 = entry.1.max(f.severity);
+        let mut failing: Vec<PageReport> = Vec::new();
+        let mut failing_count = 0;
+        let mut accepted: Vec<(PageReport, crate::finding::Finding)> = Vec::new();
+        let mut accepted_count = 0;
+        for page in pages.pass() {
+            let page = page.map_err(unreadable)?;
+            for f in page.counted() {
+                let entry = counts.entry(f.rule.id()).or_insert((0, f.severity));
+                entry.0 += 1;
+                entry.1 = entry.1.max(f.severity);
+            }
+            for f in page.accepted() {
+                accepted_count += 1;
+                if accepted.len() < MAX_PAGES {
+                    accepted.push((page.clone(), f.clone()));
+                }
+            }
+            if page.counted().next().is_some() {
+                failing_count += 1;
+                if failing.len() < MAX_PAGES {
+                    failing.push(page);
+                }
+            }
         }
         let mut rules: Vec<(&str, usize, Severity)> =
             counts.into_iter().map(|(r, (n, s))| (r, n, s)).collect();
@@ -76,16 +105,11 @@ impl Format for Markdown {
                 let _ = writeln!(out, "| `{rule}` | {severity} | {n} |");
             }
         }
-        let failing: Vec<&PageReport> = report
-            .pages
-            .iter()
-            .filter(|p| p.counted().next().is_some())
-            .collect();
         if !failing.is_empty() {
             let _ = writeln!(out, "\n### Pages with findings\n");
             let _ = writeln!(out, "| page | scenario | verdict | rules |");
             let _ = writeln!(out, "|---|---|---|---|");
-            for page in failing.iter().take(MAX_PAGES) {
+            for page in &failing {
                 let ids: Vec<String> = crate::finding::distinct_rules(page.counted())
                     .iter()
                     .map(|id| format!("`{id}`"))
@@ -99,27 +123,26 @@ impl Format for Markdown {
                     ids.join(" ")
                 );
             }
-            if failing.len() > MAX_PAGES {
+            if failing_count > MAX_PAGES {
                 let _ = writeln!(
                     out,
                     "\n…and {} more pages with findings (see the full report).",
-                    failing.len() - MAX_PAGES
+                    failing_count - MAX_PAGES
                 );
             }
         }
-        accepted_findings(&mut out, report);
-        settings(&mut out, report);
-        out.into_bytes()
+        accepted_findings(&mut out, &accepted, accepted_count);
+        settings(&mut out, head);
+        sink.write_all(out.as_bytes())
     }
 }
 
 /// The accepted findings, each with its reason.
-fn accepted_findings(out: &mut String, report: &Report) {
-    let accepted: Vec<_> = report
-        .pages
-        .iter()
-        .flat_map(|p| p.accepted().map(move |f| (p, f)))
-        .collect();
+fn accepted_findings(
+    out: &mut String,
+    accepted: &[(PageReport, crate::finding::Finding)],
+    count: usize,
+) {
     if accepted.is_empty() {
         return;
     }
@@ -129,7 +152,7 @@ fn accepted_findings(out: &mut String, report: &Report) {
         "| rule | attribute | page | scenario | reason | until |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
-    for (page, f) in accepted.iter().take(MAX_PAGES) {
+    for (page, f) in accepted {
         let Some(why) = &f.accepted else { continue };
         let _ = writeln!(
             out,
@@ -144,17 +167,17 @@ fn accepted_findings(out: &mut String, report: &Report) {
                 .unwrap_or_else(|| "-".into())
         );
     }
-    if accepted.len() > MAX_PAGES {
+    if count > MAX_PAGES {
         let _ = writeln!(
             out,
             "\n…and {} more accepted findings (see the full report).",
-            accepted.len() - MAX_PAGES
+            count - MAX_PAGES
         );
     }
 }
 
 /// Expired and unused accept entries.
-fn settings(out: &mut String, report: &Report) {
+fn settings(out: &mut String, report: &Head) {
     for (title, entries) in [
         (
             "Expired accept entries: their findings count again",

@@ -7,22 +7,24 @@ pub mod junit;
 pub mod markdown;
 pub mod table;
 
-use crate::audit::PageResult;
-use crate::capture::{evidence_of, Event, ReadBack};
-use crate::checks::Session;
 use crate::finding::{Evidence, Finding};
 use crate::rules::{Group, Severity};
 use crate::settings::SettingsReport;
 use crate::verdict::{Cell, Counts, Verdict};
 use serde::{Deserialize, Serialize};
 
-/// The JSON report (schema_version 1; README, "JSON report").
+/// The JSON report (schema_version 1; README, "JSON report"), as read back
+/// from a file (`diff`, `merge`, `history record`). Reports are written as a
+/// stream instead: a [`Head`] and the pages one at a time ([`Pages`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// Always 1.
     pub schema_version: u32,
     /// Which tool wrote it.
     pub tool: Tool,
+    /// Which run it reports (absent in reports of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunInfo>,
     /// RFC 3339 start time.
     pub started_at: String,
     /// Wall time of the run.
@@ -47,14 +49,107 @@ pub struct Report {
     /// `--urls`): the page list of the next full run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discovered: Vec<String>,
-    /// False for a report rebuilt from a journal, which does not say which
-    /// accept entries went unused.
-    #[serde(skip, default = "yes")]
-    pub settings_known: bool,
 }
 
-fn yes() -> bool {
-    true
+/// Everything a report says besides its pages: what a first pass over the
+/// journal gathers (counts, steps, skips, notes), small whatever the run's size.
+#[derive(Debug, Clone)]
+pub struct Head {
+    /// Which tool wrote it.
+    pub tool: Tool,
+    /// Which run it reports.
+    pub run: Option<RunInfo>,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// Wall time of the run.
+    pub duration_ms: u64,
+    /// Counts.
+    pub summary: Summary,
+    /// The scenarios of the pages, once each, in report order.
+    pub scenario_names: Vec<String>,
+    /// The step history of each scenario (`run` and `demo`).
+    pub scenarios: Vec<ScenarioReport>,
+    /// Accept entries that expired or matched nothing in the run.
+    pub settings: SettingsReport,
+    /// Crawled URLs that were not audited.
+    pub skipped: Vec<Skipped>,
+    /// What happened to the run itself.
+    pub notes: Vec<crate::finding::Note>,
+    /// Links a sharded run found and did not follow.
+    pub discovered: Vec<String>,
+    /// The most severe finding that counts (not accepted), for `--fail-on`.
+    pub worst: Option<Severity>,
+    /// The counts of each scenario's pages.
+    pub by_scenario: std::collections::HashMap<String, Summary>,
+    /// The rules with a finding on some page (counted or accepted).
+    pub fired: std::collections::BTreeSet<crate::rules::Rule>,
+}
+
+impl Head {
+    /// A head with nothing counted yet, for a run that started at `started_at`.
+    pub fn new(run: Option<RunInfo>, started_at: String) -> Self {
+        Head {
+            tool: Tool::this(),
+            run,
+            started_at,
+            duration_ms: 0,
+            summary: Summary::default(),
+            scenario_names: Vec::new(),
+            scenarios: Vec::new(),
+            settings: SettingsReport::default(),
+            skipped: Vec::new(),
+            notes: Vec::new(),
+            discovered: Vec::new(),
+            worst: None,
+            fired: Default::default(),
+            by_scenario: Default::default(),
+        }
+    }
+
+    /// Counts a page (the summary, its scenario, the worst finding).
+    pub fn count(&mut self, page: &PageReport) {
+        self.summary.add(page);
+        self.by_scenario
+            .entry(page.scenario.clone())
+            .or_default()
+            .add(page);
+        if !self.scenario_names.contains(&page.scenario) {
+            self.scenario_names.push(page.scenario.clone());
+        }
+        self.worst = self.worst.max(page.counted().map(|f| f.severity).max());
+        self.fired.extend(page.findings.iter().map(|f| f.rule));
+    }
+
+    /// Whether a finding that counts (not accepted) is at or above `threshold`
+    /// (`None`: never fail).
+    pub fn fails_at(&self, threshold: Option<Severity>) -> bool {
+        threshold.is_some_and(|t| self.worst.is_some_and(|w| w >= t))
+    }
+}
+
+/// The pages of a report, in report order, read as often as a format needs
+/// (each call is a fresh pass, e.g. over the journal on disk).
+pub trait Pages {
+    /// A pass over every page.
+    fn pass(&self) -> Box<dyn Iterator<Item = Result<PageReport, String>> + '_>;
+}
+
+impl Pages for Vec<PageReport> {
+    fn pass(&self) -> Box<dyn Iterator<Item = Result<PageReport, String>> + '_> {
+        Box::new(self.iter().cloned().map(Ok))
+    }
+}
+
+/// Which run a report is of (every report carries it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// The run id (`--run-id`, else a fresh UUID), shared by every shard.
+    pub id: String,
+    /// The suite the run belongs to.
+    pub suite: String,
+    /// `K/N` for a shard of a run.
+    #[serde(default)]
+    pub shard: Option<String>,
 }
 
 /// A crawled URL that was not audited (the JSON report's `skipped`).
@@ -77,7 +172,24 @@ pub struct ScenarioReport {
     /// The scenario's name.
     pub name: String,
     /// Every step in order, secrets masked.
-    pub steps: Vec<crate::journey::StepRecord>,
+    pub steps: Vec<StepRecord>,
+}
+
+/// One step as it ran, safe to show (secrets masked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// The step, e.g. `login step 2 (fill "#email" = ***)`.
+    pub step: String,
+    /// `ok` or `failed`.
+    pub status: String,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The page URL after the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Its wall time.
+    pub ms: u64,
 }
 
 /// The tool's name and version.
@@ -87,6 +199,16 @@ pub struct Tool {
     pub name: String,
     /// The crate version.
     pub version: String,
+}
+
+impl Tool {
+    /// This build of insider-audit.
+    pub fn this() -> Self {
+        Tool {
+            name: "insider-audit".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
 }
 
 /// Counts over the run.
@@ -126,22 +248,25 @@ pub fn read_json_report(path: &std::path::Path) -> Result<Report, String> {
 impl Summary {
     /// The counts over `pages`.
     pub fn of(pages: &[PageReport]) -> Self {
-        let mut summary = Summary {
-            pages: pages.len(),
-            ..Summary::default()
-        };
+        let mut summary = Summary::default();
         for page in pages {
-            let counts = page.counts();
-            summary.errors += counts.errors;
-            summary.warnings += counts.warnings;
-            summary.accepted += page.accepted().count();
-            if counts.verdict().passed() {
-                summary.passed += 1;
-            } else {
-                summary.failed += 1;
-            }
+            summary.add(page);
         }
         summary
+    }
+
+    /// Counts one more page.
+    pub fn add(&mut self, page: &PageReport) {
+        let counts = page.counts();
+        self.pages += 1;
+        self.errors += counts.errors;
+        self.warnings += counts.warnings;
+        self.accepted += page.accepted().count();
+        if counts.verdict().passed() {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+        }
     }
 }
 
@@ -197,67 +322,10 @@ pub struct PageReport {
 }
 
 impl Report {
-    /// Builds the report of a run.
-    pub fn new(
-        results: &[PageResult],
-        started_at: chrono::DateTime<chrono::Utc>,
-        duration_ms: u64,
-    ) -> Self {
-        let pages: Vec<PageReport> = results.iter().map(PageReport::from_result).collect();
-        Report {
-            schema_version: 1,
-            tool: Tool {
-                name: "insider-audit".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-            },
-            started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            duration_ms,
-            summary: Summary::of(&pages),
-            pages,
-            scenarios: Vec::new(),
-            settings: SettingsReport::default(),
-            skipped: Vec::new(),
-            notes: Vec::new(),
-            discovered: Vec::new(),
-            settings_known: true,
-        }
-    }
-
     /// Adds what the run's settings left unapplied (expired and unused entries).
     pub fn with_settings(mut self, settings: SettingsReport) -> Self {
         self.settings = settings;
         self
-    }
-
-    /// Adds the URLs the crawl skipped, the notes of the run, and the links a
-    /// sharded run found but did not follow.
-    pub fn with_run_facts(
-        mut self,
-        skipped: Vec<Skipped>,
-        notes: Vec<crate::finding::Note>,
-        discovered: Vec<String>,
-    ) -> Self {
-        self.skipped = skipped;
-        self.notes = notes;
-        self.discovered = discovered;
-        self
-    }
-
-    /// Adds the step history of the scenarios that produced the pages.
-    pub fn with_scenarios(mut self, scenarios: Vec<ScenarioReport>) -> Self {
-        self.scenarios = scenarios;
-        self
-    }
-
-    /// The scenarios of the pages, once each, in report order.
-    pub fn scenario_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = Vec::new();
-        for page in &self.pages {
-            if !names.contains(&page.scenario.as_str()) {
-                names.push(&page.scenario);
-            }
-        }
-        names
     }
 
     /// Whether a finding that counts (not accepted) is at or above `threshold`
@@ -270,56 +338,21 @@ impl Report {
                 .any(|f| f.severity >= t)
         })
     }
-}
 
-impl PageReport {
-    /// The report of one audited page.
-    pub fn from_result(result: &PageResult) -> Self {
-        let capture = &result.capture;
-        let pushes = capture
-            .events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Push {
-                    seq,
-                    t,
-                    location,
-                    value,
-                    ..
-                } => Some(PushReport {
-                    seq: *seq,
-                    t: *t,
-                    value: value.to_json(),
-                    evidence: evidence_of(location),
-                }),
-                _ => None,
-            })
-            .collect();
-        let user = match &capture.readback {
-            Some(ReadBack::Value { value }) => match value {
-                crate::jsvalue::JsValue::Undefined => serde_json::Value::Null,
-                other => other.to_json(),
-            },
-            Some(ReadBack::Threw { message }) => {
-                serde_json::json!({ "$js": format!("threw: {message}") })
-            }
-            None => serde_json::Value::Null,
-        };
-        PageReport {
-            url: capture.url.clone(),
-            final_url: capture.final_url.clone(),
-            scenario: result.target.scenario.clone(),
-            logged_in: result.target.context.session == Session::LoggedIn,
-            status: capture.status,
-            load_ms: capture.load_ms,
-            user,
-            pushes,
-            screenshot: result.screenshot.clone(),
-            left_to: capture.left_to.clone(),
-            notes: crate::checks::notes(capture),
-            dialogs: capture.dialogs.clone(),
-            findings: result.findings.clone(),
+    /// Its head and its pages, to be written in any format.
+    pub fn into_parts(self) -> (Head, Vec<PageReport>) {
+        let mut head = Head::new(self.run, self.started_at);
+        head.tool = self.tool;
+        head.duration_ms = self.duration_ms;
+        for page in &self.pages {
+            head.count(page);
         }
+        head.scenarios = self.scenarios;
+        head.settings = self.settings;
+        head.skipped = self.skipped;
+        head.notes = self.notes;
+        head.discovered = self.discovered;
+        (head, self.pages)
     }
 }
 
@@ -394,6 +427,25 @@ fn path_of(url: &str) -> String {
 
 /// An output format.
 pub trait Format {
-    /// Renders the report.
-    fn render(&self, report: &Report) -> Vec<u8>;
+    /// Writes the report of `head` and `pages` to `out`, page by page.
+    fn write(
+        &self,
+        head: &Head,
+        pages: &dyn Pages,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()>;
+
+    /// The whole report in memory (tests, small reports).
+    fn render(&self, report: &Report) -> Vec<u8> {
+        let (head, pages) = report.clone().into_parts();
+        let mut out = Vec::new();
+        self.write(&head, &pages, &mut out)
+            .expect("writing to memory does not fail");
+        out
+    }
+}
+
+/// A page that could not be read back (the journal changed under the run).
+pub(crate) fn unreadable(error: String) -> std::io::Error {
+    std::io::Error::other(error)
 }

@@ -11,8 +11,8 @@ use insider_audit::browser::VisitOptions;
 use insider_audit::checks::{PageContext, Session};
 use insider_audit::demo::STAND_IN_SDK;
 use insider_audit::expect::Expectations;
-use insider_audit::journal::Replays;
 use insider_audit::pipeline::{self, BrowserSource, Sinks};
+use insider_audit::replay::Replays;
 use insider_audit::server::{Resource, StaticServer};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -109,6 +109,10 @@ pub async fn audit_urls(
     );
     let settings = insider_audit::settings::Settings::default();
     let plan = pipeline::page_list_plan(&pages, "test", &context, &settings).expect("pages");
+    // The journal is the run's record; the test keeps the judged pages it is handed.
+    let scratch = tempfile::tempdir().unwrap();
+    let journal = insider_audit::journal::Journal::append(scratch.path()).unwrap();
+    let judged = std::sync::Mutex::new(Vec::new());
     let outcome = pipeline::check_pages(
         &source,
         &plan,
@@ -117,15 +121,15 @@ pub async fn audit_urls(
         &mut insider_audit::settings::Ledger::new(chrono::Utc::now().date_naive()),
         Replays::default(),
         Sinks {
-            journal: None,
-            on_page: &|_| {},
+            journal: &journal,
+            on_page: &|result: &PageResult, _: &_| judged.lock().unwrap().push(result.clone()),
         },
     )
     .await;
     if let Some(error) = outcome.error {
         panic!("the audit failed: {error}");
     }
-    outcome.pages
+    judged.into_inner().unwrap()
 }
 
 /// The findings of one page as (rule id, attribute) pairs.
