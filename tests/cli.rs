@@ -6,9 +6,12 @@ mod common;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+/// The tool, run in a directory of its own: its journal and reports
+/// (`reports/` by default) are its run's alone, as on a user's machine.
 fn insider_audit() -> Command {
     let mut cmd = Command::cargo_bin("insider-audit").unwrap();
     cmd.timeout(std::time::Duration::from_secs(120));
+    cmd.current_dir(tempfile::tempdir().unwrap().keep());
     cmd
 }
 

@@ -94,6 +94,7 @@ async fn browser_ws_uses_a_running_browser_and_leaves_it_running() {
     let (running, ws_url) =
         insider_audit::browser::ChromiumProcess::spawn(&executable, &[]).unwrap();
     let status = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .current_dir(tempfile::tempdir().unwrap().keep())
         .args([
             "check",
             "-q",
@@ -110,6 +111,7 @@ async fn browser_ws_uses_a_running_browser_and_leaves_it_running() {
     );
     drop(running);
     let unreachable = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .current_dir(tempfile::tempdir().unwrap().keep())
         .args([
             "check",
             "-q",
@@ -128,6 +130,7 @@ async fn a_browser_killed_mid_run_is_relaunched_and_the_run_completes() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
     let mut tool = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .current_dir(tempfile::tempdir().unwrap().keep())
         .args([
             "check",
             "-q",
@@ -189,6 +192,7 @@ async fn pages_are_on_disk_as_soon_as_judged_so_ctrl_c_loses_nothing() {
     let server = common::fixture_server().await;
     let dir = tempfile::tempdir().unwrap();
     let mut tool = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .current_dir(tempfile::tempdir().unwrap().keep())
         .args([
             "check",
             "-q",
