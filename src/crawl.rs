@@ -3,9 +3,38 @@
 //! each rendered page.
 
 use crate::glob::Glob;
-use crate::scenario::CrawlConfig;
 use std::collections::{HashSet, VecDeque};
 use url::Url;
+
+/// Crawl settings with their defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrawlConfig {
+    /// Start paths (or URLs on base_url's origin).
+    pub start: Vec<String>,
+    /// Path globs a crawled URL must match one of.
+    pub include: Vec<String>,
+    /// Path globs that exclude a URL.
+    pub exclude: Vec<String>,
+    /// At most this many pages.
+    pub max_pages: usize,
+    /// At most this many links away from a start page.
+    pub max_depth: usize,
+    /// Seed from /sitemap.xml.
+    pub sitemap: bool,
+}
+
+impl Default for CrawlConfig {
+    fn default() -> Self {
+        CrawlConfig {
+            start: vec!["/".into()],
+            include: vec!["/**".into()],
+            exclude: Vec::new(),
+            max_pages: 50,
+            max_depth: 3,
+            sitemap: false,
+        }
+    }
+}
 
 /// Whether a path has a segment starting with logout, signout, sign-out or
 /// log-out (any case): such pages are reached only by a logout step.

@@ -22,6 +22,7 @@ pub mod finding;
 pub(crate) mod glob;
 pub mod journal;
 pub(crate) mod journey;
+pub(crate) mod json_locate;
 pub mod jsvalue;
 pub(crate) mod merge;
 pub(crate) mod network;

@@ -4,8 +4,8 @@
 
 use crate::finding::{Accepted, Finding};
 use crate::glob::Glob;
+use crate::json_locate::{nearest, Seg};
 use crate::rules::{Rule, Severity};
-use crate::scenario::Seg;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -307,7 +307,7 @@ pub(crate) struct RawSettingsFile {
 /// A rule id as written, or the fix naming the nearest valid id.
 pub(crate) fn rule_id(id: &str) -> Result<Rule, String> {
     let ids = || Rule::ALL.iter().map(|r| r.id());
-    Rule::from_id(id).ok_or_else(|| match crate::scenario::nearest(id, ids()) {
+    Rule::from_id(id).ok_or_else(|| match nearest(id, ids()) {
         Some(near) => format!("unknown rule id {id:?}: did you mean \"{near}\"?"),
         None => format!(
             "unknown rule id {id:?}: valid ids are {}",
@@ -319,7 +319,7 @@ pub(crate) fn rule_id(id: &str) -> Result<Rule, String> {
 /// A rule's level as written, or the fix.
 pub(crate) fn level(rule: Rule, name: &str) -> Result<Level, String> {
     let level = Level::parse(name).ok_or_else(|| {
-        let hint = crate::scenario::nearest(name, Level::NAMES)
+        let hint = nearest(name, Level::NAMES)
             .map(|near| format!(" (did you mean \"{near}\"?)"))
             .unwrap_or_default();
         format!("{name:?} is not a level for {rule}: use \"off\", \"warning\" or \"error\"{hint}")

@@ -1,5 +1,6 @@
-//! Finding the line and column of a value in JSON text by its path, so that
-//! errors found after parsing still name their position.
+//! Where a value is in a JSON input file (a path of keys and indexes to a
+//! line and column) and which known name a misspelt one meant: what every
+//! input error (scenario files, settings) names, shared by their validators.
 
 /// One step of a path into a JSON document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +13,7 @@ pub enum Seg {
 
 /// 1-based line and column of the value at `path` (or of the nearest parent
 /// found), in text that is valid JSON.
-pub(super) fn position(text: &str, path: &[Seg]) -> (usize, usize) {
+pub(crate) fn position(text: &str, path: &[Seg]) -> (usize, usize) {
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         at: 0,
@@ -186,4 +187,17 @@ mod tests {
             (3, 8)
         );
     }
+}
+
+/// The candidate nearest to `word`, if one is near enough to be what was meant.
+pub(crate) fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(score, _)| *score > 0.7)
+        .map(|(_, c)| c)
 }
