@@ -77,8 +77,6 @@ fn modules_named(text: &str) -> BTreeSet<String> {
                     }
                 } else if depth == 1 {
                     item.push(c);
-                } else if item.trim().is_empty() {
-                    item.push(c);
                 }
             }
         } else {
