@@ -94,6 +94,8 @@ pub struct Sinks<'a> {
 pub struct RunOutcome {
     /// How many pages were audited (not counting those replayed).
     pub pages: usize,
+    /// Pages the tool failed on (its own bug): listed as skipped; exit 3.
+    pub internal_errors: usize,
     /// Why the run stopped early, if it did (what was audited before is kept).
     pub error: Option<Fatal>,
 }
@@ -103,6 +105,7 @@ impl RunOutcome {
     pub fn empty() -> Self {
         RunOutcome {
             pages: 0,
+            internal_errors: 0,
             error: None,
         }
     }
@@ -215,6 +218,7 @@ struct Recorder<'a> {
     ledger: std::sync::Mutex<&'a mut Ledger>,
     sinks: &'a Sinks<'a>,
     pages: std::sync::atomic::AtomicUsize,
+    internal_errors: std::sync::atomic::AtomicUsize,
 }
 
 impl Recorder<'_> {
@@ -249,7 +253,22 @@ impl Recorder<'_> {
                 skipped: Some(skipped.clone()),
                 ..Record::default()
             }),
+            JourneyEvent::InternalError(skipped) => {
+                self.internal_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.sinks.journal.write(&Record {
+                    skipped: Some(skipped.clone()),
+                    ..Record::default()
+                });
+            }
         }
+    }
+
+    /// Puts what was recorded into the run's outcome.
+    fn count(&self, outcome: &mut RunOutcome) {
+        use std::sync::atomic::Ordering::Relaxed;
+        outcome.pages = self.pages.load(Relaxed);
+        outcome.internal_errors = self.internal_errors.load(Relaxed);
     }
 
     /// Journals a scenario as it ended: its steps and undiscovered links.
@@ -279,6 +298,7 @@ async fn run_jobs(
         visit: options.visit.clone(),
         screenshots: options.screenshots.clone(),
         tabs: Arc::new(Semaphore::new(options.concurrency.max(1))),
+        concurrency: options.concurrency.max(1),
         shard: options.shard,
         judge: options.judge,
     };
@@ -290,6 +310,7 @@ async fn run_jobs(
         ledger: std::sync::Mutex::new(ledger),
         sinks: &sinks,
         pages: Default::default(),
+        internal_errors: Default::default(),
     };
     let mut outcome = RunOutcome::empty();
     let mut job_replays: Vec<Replay> = jobs
@@ -389,7 +410,7 @@ async fn run_jobs(
                 for run in unfinished {
                     recorder.scenario_ended(run);
                 }
-                outcome.pages = recorder.pages.load(std::sync::atomic::Ordering::Relaxed);
+                recorder.count(&mut outcome);
                 return outcome;
             }
         }
@@ -417,6 +438,6 @@ async fn run_jobs(
         });
     }
     browser.close().await;
-    outcome.pages = recorder.pages.load(std::sync::atomic::Ordering::Relaxed);
+    recorder.count(&mut outcome);
     outcome
 }

@@ -34,7 +34,7 @@ impl Replays {
                     .entry(page.url.clone())
                     .or_default()
                     .push_back(offset);
-            } else if let Some(skipped) = record.skipped {
+            } else if let Some(skipped) = record.skipped.filter(|s| !s.is_internal_error()) {
                 replays
                     .by_scenario
                     .entry(skipped.scenario.clone())

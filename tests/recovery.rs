@@ -173,3 +173,70 @@ async fn a_browser_killed_twice_comes_back_with_the_same_report() {
     assert_eq!(summary(&got), expected);
     assert_eq!(journaled(&rough), expected.len(), "every page audited once");
 }
+
+/// A page the tool itself fails on (a panic while judging it, in a crawl task
+/// or on the page a sign-in lands on; a panic in a crawl visit's task) is the
+/// tool's bug, not the site's: it is listed under skipped as an internal
+/// error, every other page is audited as in an undisturbed run, and the run
+/// ends with exit 3. `--resume` tries such a page again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_the_tool_fails_on_is_an_internal_error_and_the_run_goes_on() {
+    let (shop, _other) = shop_servers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(&shop, dir.path());
+    let clean_out = dir.path().join("clean");
+    let status = tool(&file, &clean_out, &[]).status().unwrap();
+    assert_eq!(status.code(), Some(1), "the shop has findings");
+    let clean = summary(&report(&clean_out));
+    for (fault, failing) in [
+        ("judge:/shop/products.html", "/shop/products.html"),
+        ("judge:/shop/account/", "/shop/account/"),
+        ("visit:/shop/products.html", "/shop/products.html"),
+    ] {
+        let out = dir.path().join(fault.replace([':', '/'], "_"));
+        let status = tool(&file, &out, &[])
+            .env("INSIDER_AUDIT_FAULT", fault)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(3), "{fault}: exit 3");
+        let faulted = report(&out);
+        let internal: Vec<&Value> = faulted["skipped"]
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .filter(|s| s["reason"].as_str().unwrap().starts_with("internal error"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            !internal.is_empty()
+                && internal.iter().all(|s| {
+                    s["url"].as_str().unwrap().contains(failing)
+                        && s["reason"]
+                            .as_str()
+                            .unwrap()
+                            .starts_with("internal error: injected fault")
+                }),
+            "{fault}: skipped {internal:?}"
+        );
+        let pages = summary(&faulted);
+        assert!(!pages.is_empty(), "{fault}: the other pages are audited");
+        for page in &pages {
+            assert!(!page.1.contains(failing), "{fault}: {page:?} was reported");
+            assert!(
+                clean.contains(page),
+                "{fault}: {page:?} differs from the clean run"
+            );
+        }
+        // Resumed without the fault, the page is audited after all.
+        let status = tool(&file, &out, &["--resume", out.to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(1), "{fault}: the resumed run finishes");
+        let resumed = report(&out);
+        assert!(
+            summary(&resumed).iter().any(|p| p.1.contains(failing)),
+            "{fault}: the resumed run audits {failing}"
+        );
+    }
+}

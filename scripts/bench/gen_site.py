@@ -16,6 +16,11 @@ load event. Some pages run a carousel `setInterval` (3 s) or an animation-frame
 loop forever. A few pages plant defects (see DEFECTS). Output is deterministic
 for a given PAGES and SEED.
 
+Variants (environment): GEN_HEAVY=1 gives every page 1,000 more links (to
+other generated pages) and 200 more pushes (`{type: 'event'}`), the memory
+benchmark's worst case; GEN_SLOW=1 adds `/slow`, linked from `/`, which
+serve.py answers after 8 s (a slow page in the middle of a crawl).
+
 Writes OUT_DIR/<path>.html for each page (OUT_DIR/index.html for `/`), the
 static assets, and OUT_DIR/manifest.json (every page's path, type and defect).
 """
@@ -190,7 +195,7 @@ def build_page(i, pages, rng):
 <ul><li><a href="{page_path(min(1, pages - 1))}">Shop</a></li><li><a href="/">Home</a></li></ul>
 <p>{words(rng, 30)}</p>
 </footer>
-{scripts(i, kind, timers)}
+{scripts(i, kind, timers)}{heavy(i, pages)}
 </body>
 </html>
 """
@@ -207,6 +212,20 @@ def build_page(i, pages, rng):
     parts.append('<section class="content">' + "\n".join(filler) + "</section>")
     parts.append(body_tail)
     return "".join(parts), kind, defect, timers
+
+
+def heavy(i, pages):
+    """GEN_HEAVY=1: 1,000 more links and 200 more pushes on the page."""
+    if os.environ.get("GEN_HEAVY") != "1":
+        return ""
+    links = "".join(
+        f'<a href="{page_path((i * 31 + k * 7) % pages)}">more {k}</a> ' for k in range(1000))
+    pushes = (
+        "<script>\n(function () {\n"
+        "  for (var k = 0; k < 200; k++) {\n"
+        "    window.InsiderQueue.push({type: 'event', value: {name: 'impression', position: k}});\n"
+        "  }\n})();\n</script>")
+    return f'<footer class="more">{links}</footer>\n{pushes}'
 
 
 def scripts(i, kind, timers):
@@ -356,6 +375,18 @@ def main():
         total += len(html.encode("utf-8"))
         manifest.append({"path": path, "type": kind, "defect": defect, "timers": timers,
                          "bytes": len(html.encode("utf-8"))})
+    if os.environ.get("GEN_SLOW") == "1":
+        # /slow: a copy of page 1, linked from `/`; serve.py answers it after 8 s.
+        with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+            index = f.read()
+        with open(os.path.join(out, "index.html"), "w", encoding="utf-8") as f:
+            f.write(index.replace("</nav>", '<a href="/slow">slow</a></nav>', 1))
+        first = page_path(min(1, pages - 1))
+        source = os.path.join(out, "index.html" if first == "/" else first.lstrip("/") + ".html")
+        with open(source, encoding="utf-8") as f:
+            slow = f.read()
+        with open(os.path.join(out, "slow.html"), "w", encoding="utf-8") as f:
+            f.write(slow)
     with open(os.path.join(out, "ins.js"), "w", encoding="utf-8") as f:
         f.write(INS_JS)
     with open(os.path.join(out, "style.css"), "w", encoding="utf-8") as f:

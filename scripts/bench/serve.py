@@ -7,12 +7,14 @@ Listens on a free port and writes `http://127.0.0.1:PORT/` to PORT_FILE (or
 stdout) once it accepts connections. Every file is read into memory at start.
 Besides the files: `POST /beacon` answers 204; `GET /api/recommendations?...`
 answers a small JSON list. `/p/12` serves `p/12.html`, `/` serves `index.html`.
+`/slow` (GEN_SLOW=1) answers after 8 s.
 Unknown paths answer 404. No request log (it would cost CPU during the runs).
 """
 
 import json
 import os
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -66,6 +68,8 @@ class Handler(BaseHTTPRequestHandler):
                       "price": 10 + (seed + k) % 90} for k in range(6)]
             return self.send(200, json.dumps(items).encode(), "application/json")
         found = self.files.get(parts.path)
+        if parts.path == "/slow":
+            time.sleep(8)
         if found is None:
             return self.send(404, b"not found", "text/plain")
         body, ctype, cache = found

@@ -120,7 +120,7 @@ pub(super) async fn execute(
             journal.path().display()
         );
     }
-    let outcome = match work {
+    let mut outcome = match work {
         Work::Pages(mut pages, context, settings) => {
             if let Some(file) = &common.url_list {
                 let base = pages.first().cloned().ok_or_else(|| {
@@ -182,7 +182,7 @@ pub(super) async fn execute(
     drop(journal);
     let (head, pages, _) = journal::report_of(&path).map_err(Fatal::Usage)?;
     // What was audited before a failure is still reported; the failure decides the exit code.
-    let error = match outcome.error {
+    let error = match outcome.error.take() {
         Some(error) if head.summary.pages == 0 => return Err(error),
         error => error,
     };
@@ -193,6 +193,12 @@ pub(super) async fn execute(
             head.summary.pages
         );
         return Err(error);
+    }
+    if outcome.internal_errors > 0 {
+        return Err(Fatal::Internal(format!(
+            "{} page(s) could not be audited because insider-audit failed on them (listed under skipped as \"internal error\"): please report it; the other pages are in the reports",
+            outcome.internal_errors
+        )));
     }
     Ok(ExitCode::of_findings(head.fails_at(common.threshold())))
 }

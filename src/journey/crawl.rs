@@ -71,13 +71,21 @@ impl Journey<'_> {
         let mut taken = 0usize;
         let mut next = 0usize;
         let mut finished: BTreeMap<usize, CrawlVisit> = BTreeMap::new();
-        let mut in_flight = FuturesUnordered::new();
+        let mut in_flight: FuturesUnordered<
+            std::pin::Pin<Box<dyn std::future::Future<Output = Finished> + Send>>,
+        > = FuturesUnordered::new();
+        let mut tasks: HashMap<usize, tokio::task::AbortHandle> = HashMap::new();
         // URLs being visited, by frontier index: retried after a browser restart.
         let mut flying: HashMap<usize, String> = HashMap::new();
         let result = loop {
             // Hand the finished pages on in frontier order.
-            while let Some(page) = finished.remove(&next) {
+            while let Some(mut page) = finished.remove(&next) {
                 next += 1;
+                if let Some(message) = page.internal_error.take() {
+                    self.internal_error(page.url.as_str(), &message);
+                    frontier.uncount();
+                    continue;
+                }
                 // A redirect out of scope, or a response that is not a page: listed
                 // under skipped, not audited, and not counted toward max_pages.
                 let skip = match (&page.visit.out_of_scope, &page.visit.not_a_page) {
@@ -116,6 +124,7 @@ impl Journey<'_> {
                     sitemap_pending = false;
                     if idle.is_empty() {
                         if let Some(done) = in_flight.next().await {
+                            tasks.remove(&done.0);
                             let done = self.tab_back(done, &mut idle, &mut tabs_open).await;
                             flying.remove(&done.index);
                             finished.insert(done.index, done);
@@ -146,9 +155,14 @@ impl Journey<'_> {
                 self.run.in_flight = flying.values().cloned().collect();
                 break Err(Stop::Fatal(self.browser.died()));
             }
-            // Start the next URLs on every free tab, opening tabs while the budget allows.
-            while let Some((url, depth)) = frontier.pop() {
-                if let Some(page) = self.replay_crawled(taken, &url, depth) {
+            // Start the next URLs on every free tab, opening tabs while the
+            // budget allows, while fewer than --concurrency finished pages wait
+            // behind a slow one (the reorder buffer is bounded).
+            while finished.len() < self.options.concurrency.max(1) {
+                let Some((url, depth)) = frontier.pop() else {
+                    break;
+                };
+                if let Some(page) = self.replay_crawled(taken, &url, depth).await {
                     finished.insert(taken, page);
                     taken += 1;
                     continue;
@@ -178,21 +192,24 @@ impl Journey<'_> {
                 };
                 let job = CrawlJob {
                     index: taken,
-                    url,
+                    url: url.clone(),
                     depth,
                     options: self.options.visit.clone(),
                     scope: scope.clone(),
                     context: self.context(),
-                    screenshots: self.options.screenshots.clone(),
+                    road: self.road(),
                     name: self.shot_name(first_name + taken + 1),
-                    judge: self.options.judge,
                 };
-                flying.insert(taken, job.url.to_string());
+                flying.insert(taken, url.to_string());
+                let task = tokio::spawn(job.run(tab));
+                tasks.insert(taken, task.abort_handle());
+                let index = taken;
+                in_flight.push(Box::pin(async move { (index, url, depth, task.await) }));
                 taken += 1;
-                in_flight.push(tokio::spawn(job.run(tab)));
             }
             match in_flight.next().await {
                 Some(done) => {
+                    tasks.remove(&done.0);
                     let done = self.tab_back(done, &mut idle, &mut tabs_open).await;
                     flying.remove(&done.index);
                     finished.insert(done.index, done);
@@ -201,6 +218,11 @@ impl Journey<'_> {
                 None => {}
             }
         };
+        // An early exit stops the visits still in flight (their tabs close
+        // with the journey's browser context).
+        for task in tasks.into_values() {
+            task.abort();
+        }
         self.run.discovered = discovered.into_iter().collect();
         // One tab stays for the journey's end; the others close with their permits.
         self.tab = idle.pop();
@@ -214,7 +236,12 @@ impl Journey<'_> {
     /// A crawl URL that needs no visit: judged or skipped by an earlier run
     /// (replayed), or being audited at two browser deaths already (it is not
     /// tried a third time: unreachable).
-    fn replay_crawled(&mut self, index: usize, url: &Url, depth: usize) -> Option<CrawlVisit> {
+    async fn replay_crawled(
+        &mut self,
+        index: usize,
+        url: &Url,
+        depth: usize,
+    ) -> Option<CrawlVisit> {
         let visit = |capture: PageCapture, skipped: Option<&Skipped>| Visit {
             capture,
             tab_usable: true,
@@ -232,6 +259,7 @@ impl Journey<'_> {
             findings,
             screenshot,
             replayed,
+            internal_error: None,
         };
         if let Some(page) = self.replay.take_page(url.as_str()) {
             let replayed = visit(page.capture, None);
@@ -247,36 +275,81 @@ impl Journey<'_> {
                 url.as_str(),
                 "the browser died twice while this page was being audited",
             );
-            let findings = checks::judge(&capture, &self.context());
-            return Some(crawl_visit(visit(capture, None), findings, None, false));
+            let visit = visit(capture, None);
+            let inspected = self.road().inspect(None, &visit, &self.context(), "").await;
+            let mut page = crawl_visit(visit, inspected.findings, None, false);
+            page.internal_error = inspected.internal_error;
+            return Some(page);
         }
         None
     }
 
     /// Takes a finished crawl visit back: its tab returns to the idle ones, or
-    /// is replaced when it is stuck or retired (see [`Visit::retire`]).
+    /// is replaced when it is stuck or retired (see [`Visit::retire`]), or
+    /// lost with a visit task that panicked (the page is the tool's internal
+    /// error).
     async fn tab_back(
         &mut self,
-        done: Result<(CrawlVisit, Tab), tokio::task::JoinError>,
+        done: Finished,
         idle: &mut Vec<Tab>,
         tabs_open: &mut usize,
     ) -> CrawlVisit {
-        let (page, tab) = done.expect("a crawl visit does not panic");
-        if page.visit.tab_usable && !page.visit.retire {
-            idle.push(tab);
-        } else {
-            tokio::spawn(tab.close());
-            match self.open_tab().await {
-                Ok(tab) => idle.push(tab),
-                Err(error) => {
-                    *tabs_open -= 1;
-                    tracing::warn!("cannot replace a stuck tab: {error}");
+        let (index, url, depth, result) = done;
+        let (page, tab) = match result {
+            Ok((page, tab)) => (page, Some(tab)),
+            Err(failed) => {
+                let message = match failed.try_into_panic() {
+                    Ok(panic) => road::panic_message(panic.as_ref()),
+                    Err(other) => other.to_string(),
+                };
+                let page = CrawlVisit {
+                    index,
+                    visit: Visit {
+                        capture: PageCapture::unreachable(url.as_str(), ""),
+                        tab_usable: false,
+                        retire: true,
+                        held: false,
+                        out_of_scope: None,
+                        not_a_page: None,
+                        doc: None,
+                    },
+                    url,
+                    depth,
+                    findings: Vec::new(),
+                    screenshot: None,
+                    replayed: false,
+                    internal_error: Some(message),
+                };
+                (page, None)
+            }
+        };
+        match tab {
+            Some(tab) if page.visit.tab_usable && !page.visit.retire => idle.push(tab),
+            tab => {
+                if let Some(tab) = tab {
+                    tokio::spawn(tab.close());
+                }
+                match self.open_tab().await {
+                    Ok(tab) => idle.push(tab),
+                    Err(error) => {
+                        *tabs_open -= 1;
+                        tracing::warn!("cannot replace a stuck tab: {error}");
+                    }
                 }
             }
         }
         page
     }
 }
+
+/// A crawl visit's task as it ended: its frontier index, URL and depth, and
+/// the visit with its tab (or the panic that lost both).
+type Finished = (
+    usize,
+    Url,
+    usize,
+    Result<(CrawlVisit, Tab), tokio::task::JoinError>,
+);
 
 /// A crawl URL on its way through a tab.
 struct CrawlJob {
@@ -286,9 +359,8 @@ struct CrawlJob {
     options: VisitOptions,
     scope: Scope,
     context: PageContext,
-    screenshots: Screenshots,
+    road: Road,
     name: String,
-    judge: bool,
 }
 
 /// A crawl URL visited and judged by the page rules, waiting for its turn.
@@ -301,43 +373,36 @@ struct CrawlVisit {
     screenshot: Option<String>,
     /// Judged by an earlier run: not reported again.
     replayed: bool,
+    /// The tool failed on it (a panic): listed under skipped.
+    internal_error: Option<String>,
 }
 
 impl CrawlJob {
     /// Visits the URL and judges the page (page rules; the session rules come
     /// in frontier order), taking its screenshot while the tab is still on it.
     pub(super) async fn run(self, tab: Tab) -> (CrawlVisit, Tab) {
+        road::inject_fault(road::Fault::Visit, self.url.as_str());
         let visit = tab
             .visit(self.url.as_str(), &self.options, Some(&self.scope))
             .await;
-        let findings = if visit.out_of_scope.is_none() {
-            if self.judge {
-                checks::judge(&visit.capture, &self.context)
-            } else {
-                Vec::new()
-            }
-        } else {
-            Vec::new()
-        };
-        let screenshot = if visit.tab_usable && self.screenshots.wanted(&findings) {
-            self.screenshots.take(&tab, &self.name).await
-        } else {
-            None
-        };
+        let inspected = self
+            .road
+            .inspect(Some(&tab), &visit, &self.context, &self.name)
+            .await;
         let page = CrawlVisit {
             index: self.index,
             url: self.url,
             depth: self.depth,
             visit,
-            findings,
-            screenshot,
+            findings: inspected.findings,
+            screenshot: inspected.screenshot,
             replayed: false,
+            internal_error: inspected.internal_error,
         };
         (page, tab)
     }
 }
 
-/// The `<loc>` URLs of the site's /sitemap.xml, fetched by the page (same origin).
 async fn sitemap(tab: &Tab, plan: &Plan) -> Vec<Url> {
     let Some(sitemap) = plan.resolve("/sitemap.xml") else {
         return Vec::new();

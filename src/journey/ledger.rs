@@ -26,15 +26,16 @@ impl Journey<'_> {
         }
         let mut visit = visit;
         visit.capture.logged_in_from_seq = logged_in_from_seq;
-        let findings = self.page_findings(&visit.capture);
-        let screenshot = if visit.tab_usable && self.options.screenshots.wanted(&findings) {
-            let name = self.shot_name(self.run.pages + 1);
-            self.options.screenshots.take(self.tab(), &name).await
-        } else {
-            None
-        };
+        let name = self.shot_name(self.run.pages + 1);
+        let inspected = self
+            .road()
+            .inspect(Some(self.tab()), &visit, &self.context(), &name)
+            .await;
         let held = visit.held;
-        self.judged(visit, findings, screenshot, false);
+        match inspected.internal_error {
+            Some(message) => self.internal_error(&visit.capture.url, &message),
+            None => self.judged(visit, inspected.findings, inspected.screenshot, false),
+        }
         if held {
             self.renew_tab().await?;
         }

@@ -6,7 +6,7 @@ use crate::audit::{Outcome, PageResult, Target};
 use crate::browser::Browser;
 use crate::browser::{DomAction, Mark, Tab, TabError, Visit, VisitOptions, WaitCondition};
 use crate::capture::PageCapture;
-use crate::checks::{self, PageContext, Session};
+use crate::checks::{PageContext, Session};
 use crate::crawl::Frontier;
 use crate::crawl::Scope;
 use crate::error::Fatal;
@@ -29,7 +29,10 @@ use url::Url;
 
 mod crawl;
 mod ledger;
+mod road;
 mod steps;
+
+use road::Road;
 
 /// How journeys run.
 #[derive(Debug, Clone)]
@@ -42,6 +45,9 @@ pub(crate) struct JourneyOptions {
     /// The run's tab budget (`--concurrency`), shared by every scenario: each
     /// open tab holds one permit.
     pub tabs: Arc<Semaphore>,
+    /// `--concurrency`: also how many finished crawl pages may wait behind a
+    /// slow one for their turn.
+    pub concurrency: usize,
     /// Audit only this shard of the crawl's known page list (start pages,
     /// sitemap, `--urls`), following no links.
     pub shard: Option<Shard>,
@@ -97,6 +103,9 @@ pub(crate) enum JourneyEvent<'e> {
     Replayed(&'e PageResult),
     /// A crawled URL was skipped.
     Skipped(&'e Skipped),
+    /// A page could not be judged because the tool failed (a panic): listed
+    /// under skipped, and the run ends with exit 3.
+    InternalError(&'e Skipped),
 }
 
 /// Runs `scenario` of `plan` in a fresh browser context. `on_event` sees each
@@ -254,13 +263,22 @@ impl Journey<'_> {
         self.tab = Some(self.open_tab().await?);
         Ok(())
     }
-    /// The page rules' findings on `capture` (none with `--discover-only`).
-    fn page_findings(&self, capture: &PageCapture) -> Vec<Finding> {
-        if self.options.judge {
-            checks::judge(capture, &self.context())
-        } else {
-            Vec::new()
+    /// How this journey's pages are judged and photographed.
+    fn road(&self) -> Road {
+        Road {
+            judge: self.options.judge,
+            screenshots: self.options.screenshots.clone(),
         }
+    }
+
+    /// A page the tool failed to judge (its own bug): listed under skipped.
+    fn internal_error(&mut self, url: &str, message: &str) {
+        tracing::error!(
+            "{}: {url} could not be audited: internal error: {message}",
+            self.scenario.name
+        );
+        let skipped = Skipped::internal_error(url, &self.scenario.name, message);
+        (self.on_event)(JourneyEvent::InternalError(&skipped));
     }
 
     /// The screenshot name of the scenario's `n`th page.

@@ -197,7 +197,14 @@ impl Format for Html {
         };
         let intro = html! {
             h1 { "insider-audit report" }
-            p { "Started " (head.started_at) ", took " (head.duration_ms) " ms. " (head.tool.name) " " (head.tool.version) "." }
+            p {
+                "Started " (head.started_at) ", took " (head.duration_ms) " ms. " (head.tool.name) " " (head.tool.version) "."
+                @if let Some(run) = &head.run {
+                    " Run " code { (run.id) } " of suite " b { (run.suite) }
+                    @if let Some(shard) = &run.shard { ", shard " (shard) }
+                    "."
+                }
+            }
             div class="cards" {
                 div class="card" { b { (s.pages) } "pages" }
                 div class="card" { b { (s.passed) } "passed" }

@@ -108,6 +108,24 @@ impl Format for Junit {
                 counts.pages,
                 counts.failed
             )?;
+            if let Some(run) = &head.run {
+                writeln!(out, "        <properties>")?;
+                let shard = run.shard.as_deref().unwrap_or("");
+                for (name, value) in [
+                    ("run", &run.id[..]),
+                    ("suite", &run.suite[..]),
+                    ("shard", shard),
+                ] {
+                    if !value.is_empty() {
+                        writeln!(
+                            out,
+                            "            <property name=\"insider-audit.{name}\" value=\"{}\"/>",
+                            escape(value)
+                        )?;
+                    }
+                }
+                writeln!(out, "        </properties>")?;
+            }
             for page in pages.pass() {
                 let page = page.map_err(unreadable)?;
                 if &page.scenario == scenario {

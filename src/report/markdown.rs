@@ -50,6 +50,18 @@ impl Format for Markdown {
             "## {status} insider-audit: {} pages, {} failed",
             s.pages, s.failed
         );
+        if let Some(run) = &head.run {
+            let _ = writeln!(
+                out,
+                "\nRun `{}` of suite {}{}.",
+                cell(&run.id),
+                cell(&run.suite),
+                run.shard
+                    .as_deref()
+                    .map(|s| format!(", shard {s}"))
+                    .unwrap_or_default()
+            );
+        }
         let _ = writeln!(out);
         // Accepted findings are counted apart, in their own column when there are any.
         let (column, rule, accepted) = if s.accepted > 0 {

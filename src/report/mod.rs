@@ -166,6 +166,27 @@ pub struct Skipped {
     pub to: Option<String>,
 }
 
+/// What a skipped page's reason starts with when the tool failed on it.
+const INTERNAL_ERROR: &str = "internal error: ";
+
+impl Skipped {
+    /// A page the tool failed to audit (its own bug, e.g. a panic): not the
+    /// site's fault, never replayed by `--resume`.
+    pub fn internal_error(url: &str, scenario: &str, message: &str) -> Self {
+        Skipped {
+            url: url.to_string(),
+            scenario: scenario.to_string(),
+            reason: format!("{INTERNAL_ERROR}{message}"),
+            to: None,
+        }
+    }
+
+    /// Whether the tool failed on this page.
+    pub fn is_internal_error(&self) -> bool {
+        self.reason.starts_with(INTERNAL_ERROR)
+    }
+}
+
 /// The steps one scenario ran.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioReport {
