@@ -31,6 +31,7 @@ pub(crate) mod redact;
 pub mod report;
 pub mod rules;
 pub mod scenario;
+pub(crate) mod scope;
 pub mod screenshot;
 pub mod server;
 pub(crate) mod session;

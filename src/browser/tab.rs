@@ -8,8 +8,8 @@ use super::failure::TabError;
 use super::operation::{evaluate, without_fragment, Cdp, OpState, Operation};
 use super::sources;
 use crate::capture::{Event, PageCapture, ReadBack};
-use crate::crawl::Scope;
 use crate::error::Fatal;
+use crate::scope::Scope;
 use chromiumoxide::cdp::browser_protocol::emulation::{
     SetCpuThrottlingRateParams, SetFocusEmulationEnabledParams,
 };
