@@ -155,6 +155,26 @@ pub enum DiffFormat {
     Markdown,
 }
 
+/// `--settle`: how a page is settled after its load event (README, "How a page
+/// is audited"); the browser's [`SettleMode`], spelt for the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Settle {
+    /// Until nothing can still push: no request in flight, no timer due within
+    /// the settle window, and silence while recurring work runs.
+    Auto,
+    /// 500 ms without a request, then the whole settle window (0.1's behaviour).
+    Fixed,
+}
+
+impl From<Settle> for SettleMode {
+    fn from(settle: Settle) -> Self {
+        match settle {
+            Settle::Auto => SettleMode::Auto,
+            Settle::Fixed => SettleMode::Fixed,
+        }
+    }
+}
+
 /// When the exit code says "failed".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
@@ -202,7 +222,7 @@ pub struct Common {
     /// flight, no timer due within the settle window, silence while recurring
     /// timers run); fixed: always 500 ms without a request, then the settle window.
     #[arg(long, value_enum, default_value = "auto")]
-    pub settle: SettleMode,
+    pub settle: Settle,
     /// A page waits at most this many seconds after load; a page still busy then
     /// is judged on what it did, with a `still-busy` note.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
@@ -273,7 +293,7 @@ impl Common {
             visit: VisitOptions {
                 timeout: Duration::from_secs(self.timeout),
                 settle: Duration::from_millis(self.settle_ms),
-                mode: self.settle,
+                mode: self.settle.into(),
                 max_settle: Duration::from_secs(self.max_settle),
                 user_expr: self.user_expr.clone(),
                 cpu_throttle: self.cpu_throttle.filter(|rate| *rate > 1.0),

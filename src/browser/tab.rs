@@ -70,7 +70,7 @@ pub struct VisitOptions {
 }
 
 /// How a page is settled after its load event (README, "How a page is audited").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SettleMode {
     /// Until nothing can still push: no request in flight, no timer due within
     /// the settle window, and silence while recurring work runs.
