@@ -3,6 +3,7 @@
 
 mod dom;
 mod failure;
+mod gatekeeper;
 mod locate;
 mod operation;
 mod popups;

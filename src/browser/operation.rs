@@ -4,6 +4,7 @@
 //! the README's "How a page is audited".
 
 use super::failure::TabError;
+use super::gatekeeper::Gate;
 use super::tab::{SettleMode, VisitOptions};
 use crate::capture::{is_sdk_script, Dialog};
 use crate::network::Inflight;
@@ -131,9 +132,7 @@ impl Operation {
                 // the URL otherwise).
                 self.state.awaiting = None;
                 self.state.loaded_at.get_or_insert_with(Instant::now);
-                self.state
-                    .loaded_flag
-                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                self.state.gate.set_loaded();
                 Ok(())
             }
         }
@@ -543,15 +542,15 @@ pub(super) struct OpState {
     pub(super) sdk_ids: HashSet<String>,
     pub(super) sdk_requests: Vec<String>,
     pub(super) dialogs: Vec<Dialog>,
-    /// Set at the main document's load event: from then on, a navigation out
-    /// of scope is the page leaving, not a redirect of the URL asked for.
-    pub(super) loaded_flag: Arc<std::sync::atomic::AtomicBool>,
+    /// Shared with the tab's gatekeeper: the main document's load event is
+    /// marked there (from then on, a navigation out of scope is the page
+    /// leaving, not a redirect of the URL asked for), and it says why it
+    /// stopped the document's response (a download, stopped before Network
+    /// reports a response).
+    pub(super) gate: Arc<Gate>,
     /// Why the main document's response is not a page to audit (a download,
     /// `204`, a non-HTML type), recognised at the response.
     pub(super) not_a_page: Option<String>,
-    /// Why the tab's gatekeeper stopped the document's response (a download,
-    /// stopped before Network reports a response): shared with the gatekeeper.
-    pub(super) refused: Arc<std::sync::Mutex<Option<String>>>,
     /// A loaded page's own navigation, until its answer says whether it
     /// brings a new document.
     pub(super) pending_document: Option<(String, String)>,
@@ -581,21 +580,17 @@ pub(super) struct OpState {
 impl OpState {
     /// Why the document is not a page, as Network or the gatekeeper saw it.
     pub(super) fn not_a_page(&self) -> Option<String> {
-        self.not_a_page
-            .clone()
-            .or_else(|| self.refused.lock().expect("refused lock").clone())
+        self.not_a_page.clone().or_else(|| self.gate.refused())
     }
 
     pub(super) fn new(
         now: Instant,
         main_frame: String,
         alive: Arc<std::sync::atomic::AtomicBool>,
-        loaded_flag: Arc<std::sync::atomic::AtomicBool>,
-        refused: Arc<std::sync::Mutex<Option<String>>>,
+        gate: Arc<Gate>,
     ) -> Self {
         OpState {
-            loaded_flag,
-            refused,
+            gate,
             not_a_page: None,
             pending_document: None,
             loader: None,
@@ -644,7 +639,7 @@ impl OpState {
                         self.awaiting = None;
                     }
                 }
-                let loaded = self.loaded_flag.load(std::sync::atomic::Ordering::SeqCst);
+                let loaded = self.gate.loaded();
                 let known_loaded = self.loader_id.as_ref() == Some(&id) && self.loaded_at.is_some();
                 if main_document && known_loaded {
                     // This navigation's own request, read after chromiumoxide
@@ -718,8 +713,7 @@ impl OpState {
                             // would have gone: its load ends here.
                             self.load_abandoned = true;
                             self.loaded_at = Some(now);
-                            self.loaded_flag
-                                .store(true, std::sync::atomic::Ordering::SeqCst);
+                            self.gate.set_loaded();
                         }
                     }
                 }
@@ -728,8 +722,7 @@ impl OpState {
             Cdp::Load if self.awaiting.is_some() => {}
             Cdp::Load => {
                 self.loaded_at = Some(now);
-                self.loaded_flag
-                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                self.gate.set_loaded();
                 self.network.touch(now);
             }
             Cdp::Dialog(e) => {

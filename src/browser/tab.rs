@@ -5,6 +5,7 @@
 
 use super::dom::{DomAction, WaitCondition};
 use super::failure::TabError;
+use super::gatekeeper::{Gate, Gatekeeper};
 use super::operation::{evaluate, without_fragment, Cdp, OpState, Operation};
 use super::sources;
 use crate::capture::{Event, PageCapture, ReadBack};
@@ -13,14 +14,9 @@ use crate::scope::Scope;
 use chromiumoxide::cdp::browser_protocol::emulation::{
     SetCpuThrottlingRateParams, SetFocusEmulationEnabledParams,
 };
-use chromiumoxide::cdp::browser_protocol::fetch::{
-    ContinueRequestParams, EnableParams as FetchEnable, EventRequestPaused, FailRequestParams,
-    FulfillRequestParams, RequestPattern, RequestStage,
-};
 use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
 use chromiumoxide::cdp::browser_protocol::network::{
-    ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
-    EventResponseReceived, ResourceType,
+    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
 };
 use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, EventJavascriptDialogOpening,
@@ -108,27 +104,13 @@ pub struct Tab {
     page: Page,
     /// False once the browser's connection is gone.
     alive: Arc<std::sync::atomic::AtomicBool>,
-    /// The scope the gatekeeper holds navigations to: the crawl's while a
-    /// crawl visit runs, else the standing one; `None`: any navigation.
-    scope: Arc<Mutex<Option<Scope>>>,
     /// The scope outside crawl visits: the steps' (see [`Tab::set_scope`]).
     standing: Mutex<Option<Scope>>,
-    /// Navigations refused because they left the scope.
-    blocked: Arc<Mutex<Vec<String>>>,
-    /// Whether the current page reached its load event (a navigation out of
-    /// scope after it is the page leaving: it is held, not failed).
-    loaded: Arc<std::sync::atomic::AtomicBool>,
-    /// Whether the current document committed (the gatekeeper saw its
-    /// answer): a navigation out of scope after that is the page leaving too,
-    /// during its load (a geo redirect in the head).
-    committed: Arc<std::sync::atomic::AtomicBool>,
-    /// Where the loaded page tried to go out of scope (the first such URL).
-    left_to: Arc<Mutex<Option<String>>>,
-    /// Why the gatekeeper stopped the document's response (a download).
-    refused: Arc<Mutex<Option<String>>>,
     /// Selectors of the fields a secret was typed into (masked in screenshots).
     secret_fields: Mutex<Vec<String>>,
-    gatekeeper: tokio::task::JoinHandle<()>,
+    /// Decides which document requests go on (see [`Gatekeeper`]); stopped
+    /// when the tab is dropped.
+    gatekeeper: Gatekeeper,
 }
 
 /// What a visit produced.
@@ -208,8 +190,6 @@ impl Tab {
     /// page; and a gatekeeper that lets a crawl's document requests through only
     /// inside its scope, so a redirect never requests an out-of-scope URL.
     pub async fn new(page: Page, alive: Arc<std::sync::atomic::AtomicBool>) -> Result<Tab, Fatal> {
-        let scope: Arc<Mutex<Option<Scope>>> = Arc::default();
-        let blocked: Arc<Mutex<Vec<String>>> = Arc::default();
         let setup = async {
             page.execute(AddScriptToEvaluateOnNewDocumentParams::new(RECORDER_JS))
                 .await?;
@@ -217,161 +197,29 @@ impl Tab {
             // we did not launch may throttle background tabs).
             page.execute(SetFocusEmulationEnabledParams::new(true))
                 .await?;
-            let paused = page.event_listener::<EventRequestPaused>().await?;
-            let pattern = |stage| {
-                RequestPattern::builder()
-                    .url_pattern("*")
-                    .resource_type(ResourceType::Document)
-                    .request_stage(stage)
-                    .build()
-            };
-            page.execute(
-                FetchEnable::builder()
-                    .pattern(pattern(RequestStage::Request))
-                    .pattern(pattern(RequestStage::Response))
-                    .build(),
-            )
-            .await?;
-            Ok::<_, chromiumoxide::error::CdpError>(paused)
+            Gatekeeper::enable(&page).await
         };
-        let mut paused = tokio::time::timeout(Duration::from_secs(20), setup)
+        let gatekeeper = tokio::time::timeout(Duration::from_secs(20), setup)
             .await
             .map_err(|_| Fatal::BrowserDied("setting up a tab timed out".into()))?
             .map_err(|e| Fatal::BrowserDied(format!("cannot set up a tab: {e}")))?;
-        let loaded: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-        let committed: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-        let left_to: Arc<Mutex<Option<String>>> = Arc::default();
-        let refused: Arc<Mutex<Option<String>>> = Arc::default();
-        let gatekeeper = {
-            let (page, scope, blocked) = (page.clone(), scope.clone(), blocked.clone());
-            let (loaded, left_to, refused) = (loaded.clone(), left_to.clone(), refused.clone());
-            let committed = committed.clone();
-            let main_frame = page.target_id().inner().clone();
-            tokio::spawn(async move {
-                while let Some(event) = paused.next().await {
-                    // Frames inside the page (a video embed, a payment form)
-                    // are the page's own content: never held.
-                    if *event.frame_id.inner() != main_frame {
-                        let page = page.clone();
-                        tokio::spawn(async move {
-                            let _ = page
-                                .execute(ContinueRequestParams::new(event.request_id.clone()))
-                                .await;
-                        });
-                        continue;
-                    }
-                    if event.response_status_code.is_some() || event.response_error_reason.is_some()
-                    {
-                        // A document's response: a download is stopped before it
-                        // starts (a pending download holds the context's other
-                        // navigations); everything else goes on.
-                        let page = page.clone();
-                        let download = event.response_headers.iter().flatten().any(|h| {
-                            h.name.eq_ignore_ascii_case("content-disposition")
-                                && h.value
-                                    .trim_start()
-                                    .to_ascii_lowercase()
-                                    .starts_with("attachment")
-                        });
-                        // The document commits: a navigation after this one
-                        // is the page leaving (a head script's redirect), not a
-                        // redirect of the URL asked for.
-                        let status = event.response_status_code.unwrap_or(0);
-                        if !download
-                            && event.response_error_reason.is_none()
-                            && !(300..400).contains(&status)
-                            && !matches!(status, 204 | 205)
-                        {
-                            committed.store(true, std::sync::atomic::Ordering::SeqCst);
-                        }
-                        if download {
-                            *refused.lock().expect("refused lock") = Some(
-                                "the response is a download (Content-Disposition: attachment)"
-                                    .into(),
-                            );
-                        }
-                        tokio::spawn(async move {
-                            let id = event.request_id.clone();
-                            let _ = if download {
-                                page.execute(FailRequestParams::new(id, ErrorReason::Aborted))
-                                    .await
-                                    .map(|_| ())
-                            } else {
-                                page.execute(ContinueRequestParams::new(id))
-                                    .await
-                                    .map(|_| ())
-                            };
-                        });
-                        continue;
-                    }
-                    let allowed = match (
-                        scope.lock().expect("scope lock").as_ref(),
-                        url::Url::parse(&event.request.url),
-                    ) {
-                        (None, _) => true,
-                        (Some(scope), Ok(url)) => scope.allows(&url),
-                        (Some(_), Err(_)) => false,
-                    };
-                    let page = page.clone();
-                    if allowed {
-                        tokio::spawn(async move {
-                            let _ = page
-                                .execute(ContinueRequestParams::new(event.request_id.clone()))
-                                .await;
-                        });
-                    } else if loaded.load(std::sync::atomic::Ordering::SeqCst)
-                        || committed.load(std::sync::atomic::Ordering::SeqCst)
-                    {
-                        // The loaded page navigates itself away (a meta refresh,
-                        // location.href): answered "204 No Content", so the
-                        // browser stays on the page and it is judged on what it
-                        // did; the report says where it tried to go.
-                        tracing::info!(url = %event.request.url, "not requested: the page tried to leave the scope");
-                        left_to
-                            .lock()
-                            .expect("left_to lock")
-                            .get_or_insert_with(|| event.request.url.clone());
-                        tokio::spawn(async move {
-                            let _ = page
-                                .execute(FulfillRequestParams::new(event.request_id.clone(), 204))
-                                .await;
-                        });
-                    } else {
-                        tracing::info!(url = %event.request.url, "not requested: outside the crawl's scope");
-                        blocked
-                            .lock()
-                            .expect("blocked lock")
-                            .push(event.request.url.clone());
-                        tokio::spawn(async move {
-                            let _ = page
-                                .execute(FailRequestParams::new(
-                                    event.request_id.clone(),
-                                    ErrorReason::BlockedByClient,
-                                ))
-                                .await;
-                        });
-                    }
-                }
-            })
-        };
         Ok(Tab {
             page,
             alive,
-            scope,
-            blocked,
-            loaded,
-            committed,
-            left_to,
-            refused,
             standing: Mutex::default(),
             secret_fields: Mutex::default(),
             gatekeeper,
         })
     }
 
+    /// The gatekeeper's books.
+    fn gate(&self) -> &Gate {
+        self.gatekeeper.gate()
+    }
+
     /// Closes the tab, giving up quickly on a stuck renderer.
     pub async fn close(self) {
-        self.gatekeeper.abort();
+        self.gatekeeper.stop();
         let _ = tokio::time::timeout(
             Duration::from_secs(2),
             self.page.execute(TerminateExecutionParams::default()),
@@ -381,7 +229,7 @@ impl Tab {
     }
 
     async fn operation(&self, options: &VisitOptions) -> Result<Operation, TabError> {
-        *self.refused.lock().expect("refused lock") = None;
+        self.gate().clear_refused();
         let p = &self.page;
         let listen = async {
             let mut all = SelectAll::new();
@@ -442,8 +290,7 @@ impl Tab {
                 started,
                 self.page.target_id().inner().clone(),
                 self.alive.clone(),
-                self.loaded.clone(),
-                self.refused.clone(),
+                self.gatekeeper.gate().clone(),
             ),
             started,
             deadline: started + options.timeout,
@@ -454,12 +301,10 @@ impl Tab {
     /// Visits `url` (inside `scope` when crawling) and records what happened to
     /// `window.InsiderQueue`.
     pub async fn visit(&self, url: &str, options: &VisitOptions, scope: Option<&Scope>) -> Visit {
-        *self.scope.lock().expect("scope lock") = scope.cloned().or_else(|| self.standing());
-        self.clear_scope_log();
-        self.loaded
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-        self.committed
-            .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.gate()
+            .hold_to(scope.cloned().or_else(|| self.standing()));
+        self.gate().clear_scope_log();
+        self.gate().new_page();
         let result = async {
             let mut op = self.operation(options).await?;
             op.navigate(&self.page, url).await?;
@@ -470,14 +315,14 @@ impl Tab {
         let op = match result {
             Ok(op) => op,
             Err(failure) => {
-                let out_of_scope = self.blocked.lock().expect("blocked lock").first().cloned();
-                let refused = self.refused.lock().expect("refused lock").clone();
+                let out_of_scope = self.gate().blocked();
+                let refused = self.gate().refused();
                 let failure = match (&out_of_scope, refused) {
                     (Some(to), _) => TabError::OutOfScope(to.clone()),
                     (None, Some(why)) => TabError::NotAPage(why),
                     (None, None) => failure,
                 };
-                *self.scope.lock().expect("scope lock") = self.standing();
+                self.gate().hold_to(self.standing());
                 let not_a_page = match &failure {
                     TabError::NotAPage(reason) => Some(reason.clone()),
                     _ => None,
@@ -491,8 +336,8 @@ impl Tab {
         };
         // The scope holds until the page is read: a page leaving late is held too.
         let mut visit = self.finish(url, op, options).await;
-        *self.scope.lock().expect("scope lock") = self.standing();
-        visit.capture.left_to = self.left_to.lock().expect("left_to lock").clone();
+        self.gate().hold_to(self.standing());
+        visit.capture.left_to = self.gate().left_to();
         visit
     }
 
@@ -500,35 +345,23 @@ impl Tab {
     /// steps' scope); `None` lets the tab go anywhere.
     pub fn set_scope(&self, scope: Option<Scope>) {
         *self.standing.lock().expect("standing lock") = scope.clone();
-        *self.scope.lock().expect("scope lock") = scope;
+        self.gate().hold_to(scope);
     }
 
     fn standing(&self) -> Option<Scope> {
         self.standing.lock().expect("standing lock").clone()
     }
 
-    /// Forgets the navigations the gatekeeper held for the last operation.
-    fn clear_scope_log(&self) {
-        self.blocked.lock().expect("blocked lock").clear();
-        *self.left_to.lock().expect("left_to lock") = None;
-    }
-
-    /// Where the last operation tried to go out of scope, if it did.
-    fn went_out_of_scope(&self) -> Option<String> {
-        let blocked = self.blocked.lock().expect("blocked lock").first().cloned();
-        blocked.or_else(|| self.left_to.lock().expect("left_to lock").clone())
-    }
-
     /// Navigates to `url` and settles, without auditing.
     pub async fn goto(&self, url: &str, options: &VisitOptions) -> Result<(), TabError> {
-        self.clear_scope_log();
+        self.gate().clear_scope_log();
         let result = async {
             let mut op = self.operation(options).await?;
             op.navigate(&self.page, url).await?;
             op.settle(&self.page, options).await
         }
         .await;
-        match self.went_out_of_scope() {
+        match self.gate().went_out_of_scope() {
             Some(to) => Err(TabError::OutOfScope(to)),
             None => result,
         }
@@ -538,9 +371,9 @@ impl Tab {
     /// starts). A navigation out of the standing scope is held and fails the
     /// action with [`TabError::OutOfScope`].
     pub async fn act(&self, action: &DomAction, options: &VisitOptions) -> Result<(), TabError> {
-        self.clear_scope_log();
+        self.gate().clear_scope_log();
         let result = self.act_in_scope(action, options).await;
-        match self.went_out_of_scope() {
+        match self.gate().went_out_of_scope() {
             Some(to) => Err(TabError::OutOfScope(to)),
             None => result,
         }
@@ -782,7 +615,7 @@ impl Tab {
         // A page held back from leaving (the gatekeeper answered its
         // navigation out of scope with a 204) lives on under the audit; without
         // it, nothing after that navigation began would have run.
-        let left_to = self.left_to.lock().expect("left_to lock").clone();
+        let left_to = self.gate().left_to();
         let mut events = dump.events;
         if let Some(left) = dump.leaves.iter().find(|l| {
             left_to
