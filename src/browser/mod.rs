@@ -2,20 +2,24 @@
 //! that no process outlives the tool.
 
 mod dom;
+mod events;
 mod failure;
 mod gatekeeper;
 mod locate;
 mod operation;
+mod options;
 mod popups;
 mod process;
+mod settle;
 mod sources;
 mod tab;
 
 pub use dom::{DomAction, WaitCondition};
 pub use failure::TabError;
 pub use locate::locate;
+pub use options::{SettleMode, VisitOptions, DEFAULT_USER_EXPR};
 pub use process::{ChromiumProcess, FLAGS};
-pub use tab::{Mark, SettleMode, Tab, Visit, VisitOptions, DEFAULT_USER_EXPR, RECORDER_JS};
+pub use tab::{Mark, Tab, Visit, RECORDER_JS};
 
 use crate::error::Fatal;
 use chromiumoxide::cdp::browser_protocol::browser::{

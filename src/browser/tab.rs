@@ -1,32 +1,25 @@
 //! A tab that audits pages: navigate, act, settle, take the recorder's log, and
-//! return a [`PageCapture`]. The tab is the only thing that reads a page; the
-//! CDP bookkeeping of one operation is in `operation`, DOM actions in `dom`,
-//! script sources in `sources`.
+//! return a [`PageCapture`]. The tab is the only thing that reads a page; one
+//! operation's streams and navigation are in `operation`, what its events told
+//! in `events`, when a page is done in `settle`, which requests may go on in
+//! `gatekeeper`, DOM actions in `dom`, script sources in `sources`.
 
 use super::dom::{DomAction, WaitCondition};
 use super::failure::TabError;
 use super::gatekeeper::{Gate, Gatekeeper};
-use super::operation::{evaluate, without_fragment, Cdp, OpState, Operation};
+use super::operation::{evaluate, without_fragment, Operation};
+use super::options::VisitOptions;
 use super::sources;
 use crate::capture::{Event, PageCapture, ReadBack};
 use crate::error::Fatal;
 use crate::scope::Scope;
-use chromiumoxide::cdp::browser_protocol::emulation::{
-    SetCpuThrottlingRateParams, SetFocusEmulationEnabledParams,
-};
-use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
-use chromiumoxide::cdp::browser_protocol::network::{
-    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
-};
+use chromiumoxide::cdp::browser_protocol::emulation::SetFocusEmulationEnabledParams;
 use chromiumoxide::cdp::browser_protocol::page::{
-    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, EventJavascriptDialogOpening,
-    EventLoadEventFired,
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat,
 };
 use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, TerminateExecutionParams};
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::Page;
-use futures::stream::SelectAll;
-use futures::StreamExt;
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -40,55 +33,6 @@ pub const RECORDER_JS: &str = concat!(
     include_str!("../recorder/pending.js"),
     include_str!("../recorder/hook.js"),
 );
-
-/// The default read-back expression of `user-not-returned`.
-pub const DEFAULT_USER_EXPR: &str = "window.InsiderQueue.user";
-
-/// How a page is visited.
-#[derive(Debug, Clone)]
-pub struct VisitOptions {
-    /// Everything (load, settle, read-back) must finish within this.
-    pub timeout: Duration,
-    /// No request in flight for this long counts as network quiet.
-    pub quiet: Duration,
-    /// The settle window: after network quiet, wait this long for late pushes
-    /// (fixed), or look this far ahead for timers that could still push (auto).
-    pub settle: Duration,
-    /// How a page is settled after its load event.
-    pub mode: SettleMode,
-    /// A page waits at most this long after load, then is judged as still busy.
-    pub max_settle: Duration,
-    /// The expression that reads the user back.
-    pub user_expr: String,
-    /// Slow the renderer down this many times (CDP CPU throttling), as a busy
-    /// machine would: verdicts must not change.
-    pub cpu_throttle: Option<f64>,
-}
-
-/// How a page is settled after its load event (README, "How a page is audited").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SettleMode {
-    /// Until nothing can still push: no request in flight, no timer due within
-    /// the settle window, and silence while recurring work runs.
-    #[default]
-    Auto,
-    /// 500 ms without a request, then the whole settle window (0.1's behaviour).
-    Fixed,
-}
-
-impl Default for VisitOptions {
-    fn default() -> Self {
-        VisitOptions {
-            timeout: Duration::from_secs(30),
-            quiet: Duration::from_millis(500),
-            settle: Duration::from_millis(500),
-            mode: SettleMode::Auto,
-            max_settle: Duration::from_secs(10),
-            user_expr: DEFAULT_USER_EXPR.to_string(),
-            cpu_throttle: None,
-        }
-    }
-}
 
 /// Where the recorder's log stands: pushes after a mark came after an action.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -230,72 +174,13 @@ impl Tab {
 
     async fn operation(&self, options: &VisitOptions) -> Result<Operation, TabError> {
         self.gate().clear_refused();
-        let p = &self.page;
-        let listen = async {
-            let mut all = SelectAll::new();
-            all.push(
-                p.event_listener::<EventRequestWillBeSent>()
-                    .await?
-                    .map(Cdp::RequestSent)
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventLoadingFinished>()
-                    .await?
-                    .map(|e| Cdp::RequestDone(e.request_id.inner().clone()))
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventLoadingFailed>()
-                    .await?
-                    .map(|e| Cdp::RequestDone(e.request_id.inner().clone()))
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventResponseReceived>()
-                    .await?
-                    .map(Cdp::Response)
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventLoadEventFired>()
-                    .await?
-                    .map(|_| Cdp::Load)
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventJavascriptDialogOpening>()
-                    .await?
-                    .map(Cdp::Dialog)
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventTargetCrashed>()
-                    .await?
-                    .map(|_| Cdp::Crashed)
-                    .boxed(),
-            );
-            Ok::<_, chromiumoxide::error::CdpError>(all)
-        };
-        let events = listen.await.map_err(|e| TabError::Browser(e.to_string()))?;
-        if let Some(rate) = options.cpu_throttle {
-            p.execute(SetCpuThrottlingRateParams::new(rate))
-                .await
-                .map_err(|e| TabError::Browser(e.to_string()))?;
-        }
-        let started = Instant::now();
-        Ok(Operation {
-            events,
-            state: OpState::new(
-                started,
-                self.page.target_id().inner().clone(),
-                self.alive.clone(),
-                self.gatekeeper.gate().clone(),
-            ),
-            started,
-            deadline: started + options.timeout,
-            timeout: options.timeout,
-        })
+        Operation::start(
+            &self.page,
+            self.alive.clone(),
+            self.gatekeeper.gate().clone(),
+            options,
+        )
+        .await
     }
 
     /// Visits `url` (inside `scope` when crawling) and records what happened to
