@@ -57,17 +57,21 @@ impl Browser {
     /// Launches Chromium from `executable` with a fresh profile, the tool's
     /// flags and then `args`, and connects to it.
     pub async fn launch(executable: &Path, args: &[String]) -> Result<Browser, Fatal> {
-        let (process, ws_url) = ChromiumProcess::spawn(executable, args)?;
+        let (process, ws_url) = ChromiumProcess::spawn(executable, args).await?;
         tracing::debug!(pid = process.pid(), %ws_url, "chromium started");
-        let mut browser =
-            Browser::connect_to(&ws_url, true)
-                .await
-                .map_err(|e| Fatal::BrowserLaunch {
+        match Browser::connect_to(&ws_url, true).await {
+            Ok(mut browser) => {
+                browser.process = Some(process);
+                Ok(browser)
+            }
+            Err(e) => {
+                process.kill().await;
+                Err(Fatal::BrowserLaunch {
                     path: executable.to_path_buf(),
                     reason: e.to_string(),
-                })?;
-        browser.process = Some(process);
-        Ok(browser)
+                })
+            }
+        }
     }
 
     /// Connects to a running browser's DevTools websocket (`--browser-ws`).
@@ -192,12 +196,12 @@ impl Browser {
         // The popup watch holds the other reference to the client.
         self.popups.abort();
         let _ = (&mut self.popups).await;
-        if let Some(mut process) = self.process.take() {
+        if let Some(process) = self.process.take() {
             if let Some(client) = Arc::get_mut(&mut self.client) {
                 let _ = tokio::time::timeout(Duration::from_secs(3), client.close()).await;
             }
-            process.wait_exit(Duration::from_secs(3)).await;
-            drop(process);
+            // Waits for the whole process group to exit.
+            process.close().await;
         }
         self.handler.abort();
     }
@@ -205,7 +209,8 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // On an error path or a cancelled future: kill without ceremony.
+        // On an error path or a cancelled future: kill without ceremony (and
+        // without waiting; `close` is the way that waits).
         self.popups.abort();
         self.handler.abort();
         self.process.take();
