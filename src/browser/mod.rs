@@ -10,6 +10,7 @@ mod operation;
 mod options;
 mod popups;
 mod process;
+mod recorder;
 mod settle;
 mod sources;
 mod tab;
@@ -19,7 +20,8 @@ pub use failure::TabError;
 pub use locate::locate;
 pub use options::{SettleMode, VisitOptions, DEFAULT_USER_EXPR};
 pub use process::{ChromiumProcess, FLAGS};
-pub use tab::{Mark, Tab, Visit, RECORDER_JS};
+pub use recorder::{Mark, RECORDER_JS};
+pub use tab::{Tab, Visit};
 
 use crate::error::Fatal;
 use chromiumoxide::cdp::browser_protocol::browser::{

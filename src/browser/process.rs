@@ -269,14 +269,31 @@ fn group_exists(group: i32) -> bool {
 
 impl Drop for ChromiumProcess {
     /// Not closed (an error path, a cancelled run): kills the whole group
-    /// without waiting. Tokio reaps the browser process in the background; the
-    /// profile is removed as the field drops (a profile a dying renderer
-    /// still wrote to is removed by the next run: see
-    /// [`remove_stale_profiles`]).
+    /// without waiting; tokio reaps the browser process in the background.
+    /// The profile is removed by a task once the group is gone (or when the
+    /// runtime drops that task at shutdown); without a runtime, at once.
     fn drop(&mut self) {
-        if let Some(group) = self.group.take() {
+        let group = self.group.take();
+        if let Some(group) = group {
             kill_group(group);
             let _ = self.child.start_kill();
+        }
+        let Some(profile) = self.profile.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Some(group) = group {
+                        let deadline = tokio::time::Instant::now() + EXIT_GRACE;
+                        while group_exists(group) && tokio::time::Instant::now() < deadline {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                    let _ = tokio::task::spawn_blocking(move || drop(profile)).await;
+                });
+            }
+            Err(_) => drop(profile),
         }
     }
 }

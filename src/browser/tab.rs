@@ -2,15 +2,17 @@
 //! return a [`PageCapture`]. The tab is the only thing that reads a page; one
 //! operation's streams and navigation are in `operation`, what its events told
 //! in `events`, when a page is done in `settle`, which requests may go on in
-//! `gatekeeper`, DOM actions in `dom`, script sources in `sources`.
+//! `gatekeeper`, the recorder's log in `recorder`, DOM actions in `dom`,
+//! script sources in `sources`.
 
 use super::dom::{DomAction, WaitCondition};
 use super::failure::TabError;
 use super::gatekeeper::{Gate, Gatekeeper};
 use super::operation::{evaluate, without_fragment, Operation};
 use super::options::VisitOptions;
+use super::recorder::{self, Mark, RECORDER_JS};
 use super::sources;
-use crate::capture::{Event, PageCapture, ReadBack};
+use crate::capture::PageCapture;
 use crate::error::Fatal;
 use crate::scope::Scope;
 use chromiumoxide::cdp::browser_protocol::emulation::SetFocusEmulationEnabledParams;
@@ -20,28 +22,8 @@ use chromiumoxide::cdp::browser_protocol::page::{
 use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, TerminateExecutionParams};
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::Page;
-use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// The in-page recorder, installed before any page script runs: one function
-/// written in parts, one concern each (src/recorder/).
-pub const RECORDER_JS: &str = concat!(
-    include_str!("../recorder/prelude.js"),
-    include_str!("../recorder/values.js"),
-    include_str!("../recorder/queue.js"),
-    include_str!("../recorder/pending.js"),
-    include_str!("../recorder/hook.js"),
-);
-
-/// Where the recorder's log stands: pushes after a mark came after an action.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Mark {
-    /// The document the recorder runs in.
-    pub doc: String,
-    /// The last sequence number handed out.
-    pub seq: u64,
-}
 
 /// A tab with the recorder installed, reused from page to page.
 pub struct Tab {
@@ -94,38 +76,6 @@ impl Visit {
             doc: None,
         }
     }
-}
-
-/// What the collecting expression returns.
-#[derive(Deserialize)]
-struct Dump {
-    #[serde(default)]
-    missing: bool,
-    #[serde(default)]
-    events: Vec<Event>,
-    #[serde(default)]
-    dropped: u64,
-    readback: Option<ReadBack>,
-    #[serde(default)]
-    sdk: bool,
-    href: Option<String>,
-    start_url: Option<String>,
-    #[serde(default)]
-    links: Vec<String>,
-    #[serde(default)]
-    links_total: u64,
-    doc: Option<String>,
-    /// Navigations to another document the page began.
-    #[serde(default)]
-    leaves: Vec<Leave>,
-}
-
-/// A navigation to another document the page began, and where the recorder's
-/// log stood then.
-#[derive(Deserialize)]
-struct Leave {
-    seq: u64,
-    url: String,
 }
 
 impl Tab {
@@ -355,13 +305,7 @@ impl Tab {
 
     /// Where the recorder's log stands now.
     pub async fn mark(&self) -> Option<Mark> {
-        let value = evaluate(
-            &self.page,
-            "window.__insiderAuditRecorder ? window.__insiderAuditRecorder.mark() : null",
-        )
-        .await
-        .ok()?;
-        serde_json::from_value(value).ok()
+        recorder::mark(&self.page).await
     }
 
     /// The URL of the current document.
@@ -481,7 +425,7 @@ impl Tab {
             return v;
         }
         let collect_deadline = op.deadline.max(Instant::now() + Duration::from_secs(1));
-        let collect = self.collect(&options.user_expr);
+        let collect = recorder::take(&self.page, &options.user_expr);
         let dump = tokio::select! {
             dump = tokio::time::timeout_at(collect_deadline.into(), collect) => dump.ok(),
             _ = op.state.pump(&self.page, &mut op.events, collect_deadline) => None,
@@ -547,29 +491,5 @@ impl Tab {
             not_a_page: None,
             doc: dump.doc,
         }
-    }
-
-    async fn collect(&self, user_expr: &str) -> Result<Dump, String> {
-        let expression = format!(
-            r#"(() => {{
-  const r = window.__insiderAuditRecorder;
-  if (!r) return {{ missing: true }};
-  const out = r.take();
-  let readback;
-  try {{ readback = {{ outcome: 'value', value: r.encode((function () {{ return ({user_expr}); }})()) }}; }}
-  catch (e) {{ let m = 'error'; try {{ m = '' + e; }} catch (_) {{}} readback = {{ outcome: 'threw', message: m }}; }}
-  let sdk = false;
-  try {{ sdk = window.Insider !== undefined && window.Insider !== null; }} catch (_) {{}}
-  const links = [];
-  let links_total = 0;
-  try {{ const as = document.querySelectorAll('a[href]'); links_total = as.length; for (let i = 0; i < as.length && i < {max_links}; i++) links[i] = String(as[i].href); }} catch (_) {{}}
-  return {{ events: out.events, dropped: out.dropped, doc: out.doc, start_url: out.start_url, leaves: out.leaves, readback, sdk, href: document.URL, links, links_total }};
-}})()"#,
-            max_links = crate::capture::MAX_LINKS
-        );
-        let value = evaluate(&self.page, &expression)
-            .await
-            .map_err(|e| format!("reading the recorder failed: {e}"))?;
-        serde_json::from_value(value).map_err(|e| format!("the recorder's log is unreadable: {e}"))
     }
 }
