@@ -1,5 +1,17 @@
 //! The browser: finding, launching and connecting to Chromium, and closing it so
-//! that no process outlives the tool.
+//! that no process outlives the tool. Knows nothing of the CLI, the crawl or
+//! the rule checks: it turns a visit into a [`crate::capture::PageCapture`].
+//!
+//! - `locate`, `process`: finding the executable; the Chromium process, launched
+//!   and closed asynchronously.
+//! - `popups`: closes the windows pages open.
+//! - `tab`: one tab auditing pages; `gatekeeper`: which of its document requests
+//!   go on; `recorder`: the in-page recorder and its log.
+//! - `operation` (one navigation, action or settle), `events` (what its CDP
+//!   events told), `settle` (when a page is done), `options` (how a page is
+//!   visited).
+//! - `dom`: actions in the page; `sources`: script sources from the debugger;
+//!   `failure`: why a page could not be audited.
 
 mod dom;
 mod events;

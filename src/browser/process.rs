@@ -218,7 +218,7 @@ impl ChromiumProcess {
         self.pid
     }
 
-    /// Closes the process: waits up to [`EXIT_GRACE`] for it to exit by itself
+    /// Closes the process: waits up to 3 s for it to exit by itself
     /// (after `Browser.close`), kills what is left of its group (renderers,
     /// the zygote), waits until the group is gone, and removes the profile.
     pub async fn close(self) {
