@@ -1,5 +1,7 @@
 //! `PageCapture`: everything the browser visit recorded about one page, as plain
-//! data. Checks judge captures and never touch the browser.
+//! data. Checks judge captures and never touch the browser. The few predicates
+//! on what a page did that both the browser (deciding which script sources to
+//! read) and the checks need are here, below both.
 
 use crate::finding::Evidence;
 use crate::jsvalue::JsValue;
@@ -36,6 +38,33 @@ pub fn evidence_of(location: &Option<Location>) -> Option<Evidence> {
 pub fn is_sdk_script(url: &str) -> bool {
     let path = url.split(['?', '#']).next().unwrap_or(url);
     path.ends_with("/ins.js") || path == "ins.js"
+}
+
+/// Whether `events` create the queue (assign an array or a queue object).
+pub fn creates_queue(events: &[Event]) -> bool {
+    events.iter().any(|e| {
+        matches!(
+            e,
+            Event::Assign {
+                value_kind: QueueKind::Array | QueueKind::QueueObject,
+                ..
+            }
+        )
+    })
+}
+
+/// How far into the source at a read position the name `InsiderQueue` may start:
+/// the stack may point at `window.` rather than at the property name.
+const READ_WINDOW: usize = 24;
+
+/// Where the name `InsiderQueue` starts in the source at a read position.
+pub(crate) fn queue_name_at(source: &str) -> Option<usize> {
+    source.find("InsiderQueue").filter(|i| *i <= READ_WINDOW)
+}
+
+/// Whether the source at a read position is an access of the queue.
+pub fn points_at_queue(source: &str) -> bool {
+    queue_name_at(source).is_some()
 }
 
 /// What kind of value was assigned to `window.InsiderQueue`.

@@ -1,6 +1,6 @@
-//! The crawl: URL normalisation, scope (origin, include/exclude globs, logout
-//! paths) and a breadth-first frontier. Pure; the journey feeds it the links of
-//! each rendered page.
+//! The crawl: URL normalisation, its scope (built from the crawl's include and
+//! exclude globs; the type is in `scope`) and a breadth-first frontier. Pure;
+//! the journey feeds it the links of each rendered page.
 
 use crate::glob::Glob;
 use std::collections::{HashSet, VecDeque};
@@ -36,17 +36,6 @@ impl Default for CrawlConfig {
     }
 }
 
-/// Whether a path has a segment starting with logout, signout, sign-out or
-/// log-out (any case): such pages are reached only by a logout step.
-pub(crate) fn is_logout_path(path: &str) -> bool {
-    path.split('/').any(|segment| {
-        let s = segment.to_ascii_lowercase();
-        ["logout", "signout", "sign-out", "log-out"]
-            .iter()
-            .any(|p| s.starts_with(p))
-    })
-}
-
 /// The URL a page is known by: http(s) only, no fragment, no default port, no
 /// duplicate slashes.
 pub(crate) fn normalize(url: &Url) -> Option<Url> {
@@ -67,57 +56,16 @@ pub(crate) fn normalize(url: &Url) -> Option<Url> {
     Some(url)
 }
 
-/// Which URLs the crawl may request.
-#[derive(Debug, Clone)]
-pub struct Scope {
-    origins: Vec<url::Origin>,
-    include: Vec<Glob>,
-    exclude: Vec<Glob>,
-    /// A page list names its pages: a logout path given there is audited.
-    logout_paths: bool,
-}
+pub(crate) use crate::scope::Scope;
 
 impl Scope {
     /// The scope of `config` around `base`.
     pub fn new(base: &Url, config: &CrawlConfig) -> Self {
-        Scope {
-            origins: vec![base.origin()],
-            include: config.include.iter().map(|g| Glob::new(g)).collect(),
-            exclude: config.exclude.iter().map(|g| Glob::new(g)).collect(),
-            logout_paths: false,
-        }
-    }
-
-    /// The scope of a page list (`check`): each page's own origin, every path
-    /// but logout paths.
-    pub fn of_pages(pages: &[Url]) -> Self {
-        Scope::of_origins(pages.iter().map(Url::origin))
-    }
-
-    /// These origins (each once), every path: a `logout` step, or a page list
-    /// naming one, reaches logout paths.
-    pub fn of_origins(all: impl IntoIterator<Item = url::Origin>) -> Self {
-        let mut origins: Vec<url::Origin> = Vec::new();
-        for origin in all {
-            if !origins.contains(&origin) {
-                origins.push(origin);
-            }
-        }
-        Scope {
-            origins,
-            include: vec![Glob::everything()],
-            exclude: Vec::new(),
-            logout_paths: true,
-        }
-    }
-
-    /// Whether the crawl may request `url`.
-    pub fn allows(&self, url: &Url) -> bool {
-        let path = url.path();
-        self.origins.contains(&url.origin())
-            && self.include.iter().any(|g| g.matches(path))
-            && !self.exclude.iter().any(|g| g.matches(path))
-            && (self.logout_paths || !is_logout_path(path))
+        Scope::of_globs(
+            base.origin(),
+            config.include.iter().map(|g| Glob::new(g)).collect(),
+            config.exclude.iter().map(|g| Glob::new(g)).collect(),
+        )
     }
 }
 
@@ -207,22 +155,6 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
-    }
-
-    #[test]
-    fn logout_paths() {
-        for p in [
-            "/logout",
-            "/account/LogOut.php",
-            "/sign-out",
-            "/auth/signout/",
-            "/log-out",
-        ] {
-            assert!(is_logout_path(p), "{p}");
-        }
-        for p in ["/", "/blog/logging", "/account", "/catalog/out"] {
-            assert!(!is_logout_path(p), "{p}");
-        }
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod scenario;
+pub(crate) mod scope;
 pub mod screenshot;
 pub mod server;
 pub(crate) mod session;

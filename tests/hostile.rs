@@ -128,6 +128,9 @@ fn run_command(
 }
 
 /// Runs [`run_command`] to its end: the exit code and the JSON report.
+// A blocking wait for the tool: the multi-thread test runtime serves the
+// fixtures on its other worker meanwhile.
+#[allow(clippy::disallowed_methods)]
 fn run_to_end(
     dir: &std::path::Path,
     file: &std::path::Path,

@@ -55,6 +55,9 @@ fn run_with(
 }
 
 /// [`run_with`] and more arguments for the tool.
+// A blocking wait for a whole run of the tool: the multi-thread test runtime
+// serves the fixtures on its other worker meanwhile.
+#[allow(clippy::disallowed_methods)]
 fn run_args(
     shop: &insider_audit::server::StaticServer,
     file_keys: &str,

@@ -91,9 +91,10 @@ async fn success_and_error_paths_leave_no_browser() {
 async fn browser_ws_uses_a_running_browser_and_leaves_it_running() {
     let server = common::fixture_server().await;
     let executable = insider_audit::browser::locate(None).unwrap();
-    let (running, ws_url) =
-        insider_audit::browser::ChromiumProcess::spawn(&executable, &[]).unwrap();
-    let status = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+    let (running, ws_url) = insider_audit::browser::ChromiumProcess::spawn(&executable, &[])
+        .await
+        .unwrap();
+    let status = tokio::process::Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
         .current_dir(tempfile::tempdir().unwrap().keep())
         .args([
             "check",
@@ -103,14 +104,15 @@ async fn browser_ws_uses_a_running_browser_and_leaves_it_running() {
             &server.url("/compliant.html"),
         ])
         .status()
+        .await
         .unwrap();
     assert_eq!(status.code(), Some(0));
     assert!(
         group_alive(running.pid() as i32),
         "the user's browser was closed"
     );
-    drop(running);
-    let unreachable = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+    running.close().await;
+    let unreachable = tokio::process::Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
         .current_dir(tempfile::tempdir().unwrap().keep())
         .args([
             "check",
@@ -120,6 +122,7 @@ async fn browser_ws_uses_a_running_browser_and_leaves_it_running() {
             &server.url("/compliant.html"),
         ])
         .status()
+        .await
         .unwrap();
     assert_eq!(unreachable.code(), Some(3));
 }

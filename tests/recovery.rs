@@ -113,6 +113,9 @@ async fn wait_for_pages(tool: &mut Child, out: &Path, pages: usize) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+// Blocking waits for whole runs of the tool: the multi-thread test runtime
+// serves the fixtures on its other worker meanwhile.
+#[allow(clippy::disallowed_methods)]
 async fn interrupted_and_resumed_equals_one_run() {
     let (shop, _other) = shop_servers().await;
     let dir = tempfile::tempdir().unwrap();
@@ -146,6 +149,9 @@ async fn interrupted_and_resumed_equals_one_run() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+// A blocking wait for a whole run of the tool: the multi-thread test runtime
+// serves the fixtures on its other worker meanwhile.
+#[allow(clippy::disallowed_methods)]
 async fn a_browser_killed_twice_comes_back_with_the_same_report() {
     let (shop, _other) = shop_servers().await;
     let dir = tempfile::tempdir().unwrap();
@@ -180,6 +186,9 @@ async fn a_browser_killed_twice_comes_back_with_the_same_report() {
 /// error, every other page is audited as in an undisturbed run, and the run
 /// ends with exit 3. `--resume` tries such a page again.
 #[tokio::test(flavor = "multi_thread")]
+// Blocking waits for whole runs of the tool: the multi-thread test runtime
+// serves the fixtures on its other worker meanwhile.
+#[allow(clippy::disallowed_methods)]
 async fn a_page_the_tool_fails_on_is_an_internal_error_and_the_run_goes_on() {
     let (shop, _other) = shop_servers().await;
     let dir = tempfile::tempdir().unwrap();

@@ -23,6 +23,9 @@ fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+// A blocking wait for a whole run of the tool: the multi-thread test runtime
+// serves the fixtures on its other worker meanwhile.
+#[allow(clippy::disallowed_methods)]
 async fn no_secret_in_any_output() {
     let (shop, _other) = shop_servers().await;
     let dir = tempfile::tempdir().unwrap();
@@ -124,6 +127,9 @@ fn dark_pixels_in_code_field(png: &[u8]) -> usize {
 /// Runs a login that types `CODE` into a visible text field (a one-time code)
 /// and then fails, so the failing step's screenshot shows the field; returns
 /// that screenshot.
+// A blocking wait for a whole run of the tool: the multi-thread test runtime
+// serves the fixtures on its other worker meanwhile.
+#[allow(clippy::disallowed_methods)]
 fn screenshot_after_typing_the_code(
     shop: &insider_audit::server::StaticServer,
     secret: bool,

@@ -1,20 +1,39 @@
 //! The browser: finding, launching and connecting to Chromium, and closing it so
-//! that no process outlives the tool.
+//! that no process outlives the tool. Knows nothing of the CLI, the crawl or
+//! the rule checks: it turns a visit into a [`crate::capture::PageCapture`].
+//!
+//! - `locate`, `process`: finding the executable; the Chromium process, launched
+//!   and closed asynchronously.
+//! - `popups`: closes the windows pages open.
+//! - `tab`: one tab auditing pages; `gatekeeper`: which of its document requests
+//!   go on; `recorder`: the in-page recorder and its log.
+//! - `operation` (one navigation, action or settle), `events` (what its CDP
+//!   events told), `settle` (when a page is done), `options` (how a page is
+//!   visited).
+//! - `dom`: actions in the page; `sources`: script sources from the debugger;
+//!   `failure`: why a page could not be audited.
 
 mod dom;
+mod events;
 mod failure;
+mod gatekeeper;
 mod locate;
 mod operation;
+mod options;
 mod popups;
 mod process;
+mod recorder;
+mod settle;
 mod sources;
 mod tab;
 
 pub use dom::{DomAction, WaitCondition};
 pub use failure::TabError;
 pub use locate::locate;
+pub use options::{SettleMode, VisitOptions, DEFAULT_USER_EXPR};
 pub use process::{ChromiumProcess, FLAGS};
-pub use tab::{Mark, SettleMode, Tab, Visit, VisitOptions, DEFAULT_USER_EXPR, RECORDER_JS};
+pub use recorder::{Mark, RECORDER_JS};
+pub use tab::{Tab, Visit};
 
 use crate::error::Fatal;
 use chromiumoxide::cdp::browser_protocol::browser::{
@@ -52,17 +71,21 @@ impl Browser {
     /// Launches Chromium from `executable` with a fresh profile, the tool's
     /// flags and then `args`, and connects to it.
     pub async fn launch(executable: &Path, args: &[String]) -> Result<Browser, Fatal> {
-        let (process, ws_url) = ChromiumProcess::spawn(executable, args)?;
+        let (process, ws_url) = ChromiumProcess::spawn(executable, args).await?;
         tracing::debug!(pid = process.pid(), %ws_url, "chromium started");
-        let mut browser =
-            Browser::connect_to(&ws_url, true)
-                .await
-                .map_err(|e| Fatal::BrowserLaunch {
+        match Browser::connect_to(&ws_url, true).await {
+            Ok(mut browser) => {
+                browser.process = Some(process);
+                Ok(browser)
+            }
+            Err(e) => {
+                process.kill().await;
+                Err(Fatal::BrowserLaunch {
                     path: executable.to_path_buf(),
                     reason: e.to_string(),
-                })?;
-        browser.process = Some(process);
-        Ok(browser)
+                })
+            }
+        }
     }
 
     /// Connects to a running browser's DevTools websocket (`--browser-ws`).
@@ -187,12 +210,12 @@ impl Browser {
         // The popup watch holds the other reference to the client.
         self.popups.abort();
         let _ = (&mut self.popups).await;
-        if let Some(mut process) = self.process.take() {
+        if let Some(process) = self.process.take() {
             if let Some(client) = Arc::get_mut(&mut self.client) {
                 let _ = tokio::time::timeout(Duration::from_secs(3), client.close()).await;
             }
-            process.wait_exit(Duration::from_secs(3)).await;
-            drop(process);
+            // Waits for the whole process group to exit.
+            process.close().await;
         }
         self.handler.abort();
     }
@@ -200,7 +223,8 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // On an error path or a cancelled future: kill without ceremony.
+        // On an error path or a cancelled future: kill without ceremony (and
+        // without waiting; `close` is the way that waits).
         self.popups.abort();
         self.handler.abort();
         self.process.take();

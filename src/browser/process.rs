@@ -2,15 +2,19 @@
 //!
 //! Chromium gets its own process group and a parent-death signal (SIGKILL when
 //! the tool's thread that spawned it dies, also on SIGKILL of the tool), a fresh
-//! temporary profile, and the flags of the README's "Development" section. Dropping a
-//! [`ChromiumProcess`] kills the whole group and removes the profile.
+//! temporary profile, and the flags of the README's "Development" section.
+//!
+//! Launching and closing are async and never block a runtime thread: the
+//! normal end is [`ChromiumProcess::close`], which waits for the whole process
+//! group to exit; dropping a [`ChromiumProcess`] instead (an error path, a
+//! cancelled run) sends the group SIGKILL without waiting.
 
 use crate::error::Fatal;
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
+use tokio::process::{Child, Command};
 
 /// Flags every launch uses (without leading dashes are added below).
 pub const FLAGS: &[&str] = &[
@@ -72,24 +76,47 @@ fn remove_stale_profiles(dir: &Path) {
 /// A running Chromium we launched.
 pub struct ChromiumProcess {
     child: Child,
-    // Dropped after the child is killed (fields drop after `Drop::drop`).
-    _profile: tempfile::TempDir,
+    /// The browser process's id, which is its process group's too.
+    pid: u32,
+    /// The browser's process group (its pid); `None` once [`close`] reaped it,
+    /// so that a later drop never signals a group id the system reused.
+    ///
+    /// [`close`]: ChromiumProcess::close
+    group: Option<i32>,
+    /// Removed after the process is gone (by `close`, or when dropped after
+    /// the kill).
+    profile: Option<tempfile::TempDir>,
 }
+
+/// How long a launch may take to print its DevTools URL.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long `close` waits for Chromium to exit by itself (after
+/// `Browser.close`) before it kills the group, and then for the group to go.
+const EXIT_GRACE: Duration = Duration::from_secs(3);
 
 impl ChromiumProcess {
     /// Launches Chromium with the tool's flags and then `args` (e.g. a V8 heap
     /// cap, `--js-flags=--max-old-space-size=256`), and returns it with its
     /// DevTools websocket URL.
-    pub fn spawn(executable: &Path, args: &[String]) -> Result<(Self, String), Fatal> {
+    ///
+    /// Chromium is forked from the calling thread, never from a blocking-pool
+    /// thread: its parent-death signal follows that thread, and the pool ends
+    /// idle threads (the CLI calls this from the thread that runs the runtime).
+    pub async fn spawn(executable: &Path, args: &[String]) -> Result<(Self, String), Fatal> {
         let launch_error = |reason: String| Fatal::BrowserLaunch {
             path: executable.to_path_buf(),
             reason,
         };
-        remove_stale_profiles(&std::env::temp_dir());
-        let profile = tempfile::Builder::new()
-            .prefix(&format!("{PROFILE_PREFIX}{}-", std::process::id()))
-            .tempdir()
-            .map_err(|e| launch_error(format!("cannot create a temporary profile: {e}")))?;
+        let profile = tokio::task::spawn_blocking(|| {
+            remove_stale_profiles(&std::env::temp_dir());
+            tempfile::Builder::new()
+                .prefix(&format!("{PROFILE_PREFIX}{}-", std::process::id()))
+                .tempdir()
+        })
+        .await
+        .map_err(|e| launch_error(format!("cannot create a temporary profile: {e}")))?
+        .map_err(|e| launch_error(format!("cannot create a temporary profile: {e}")))?;
         let mut command = Command::new(executable);
         command
             .args(FLAGS.iter().map(|f| format!("--{f}")))
@@ -118,14 +145,23 @@ impl ChromiumProcess {
             });
         }
         let mut child = command.spawn().map_err(|e| launch_error(e.to_string()))?;
+        let pid = child.id().expect("a process just spawned has an id");
         let stderr = child.stderr.take().expect("stderr is piped");
         let mut process = ChromiumProcess {
             child,
-            _profile: profile,
+            pid,
+            group: Some(pid as i32),
+            profile: Some(profile),
         };
-        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = std::fs::File::from(
+            stderr
+                .into_owned_fd()
+                .map_err(|e| launch_error(format!("cannot read its output: {e}")))?,
+        );
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         // Read stderr until the DevTools URL shows, then keep draining it into the
-        // log so that Chromium never blocks on a full pipe.
+        // log so that Chromium never blocks on a full pipe. A thread of its own:
+        // it blocks on the pipe for the browser's whole life.
         std::thread::Builder::new()
             .name("chromium-stderr".into())
             .spawn(move || {
@@ -142,67 +178,122 @@ impl ChromiumProcess {
                 }
             })
             .map_err(|e| launch_error(e.to_string()))?;
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let deadline = tokio::time::Instant::now() + LAUNCH_TIMEOUT;
         let mut output = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(Ok(url)) => return Ok((process, url)),
-                Ok(Err(line)) => output.push(line),
-                Err(_) => {
-                    let status = process.child.try_wait().ok().flatten();
-                    let tail = output
-                        .iter()
-                        .rev()
-                        .take(5)
-                        .rev()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("\n  ");
-                    return Err(launch_error(match status {
-                        Some(status) => {
-                            format!("it exited ({status}) before it was ready:\n  {tail}")
-                        }
-                        None => format!("no DevTools URL within 30 s:\n  {tail}"),
-                    }));
+        let exited = loop {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(Ok(url))) => return Ok((process, url)),
+                Ok(Some(Err(line))) => output.push(line),
+                // Its stderr closed: it exited (or is exiting).
+                Ok(None) => {
+                    break tokio::time::timeout(Duration::from_secs(1), process.child.wait())
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
                 }
+                Err(_) => break process.child.try_wait().ok().flatten(),
             }
-        }
+        };
+        let tail = output
+            .iter()
+            .rev()
+            .take(5)
+            .rev()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n  ");
+        let reason = match exited {
+            Some(status) => format!("it exited ({status}) before it was ready:\n  {tail}"),
+            None => format!(
+                "no DevTools URL within {} s:\n  {tail}",
+                LAUNCH_TIMEOUT.as_secs()
+            ),
+        };
+        process.kill().await;
+        Err(launch_error(reason))
     }
 
     /// The browser process's id (its process group's too).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
-    /// Waits up to `grace` for the browser to exit by itself (after Browser.close).
-    pub async fn wait_exit(&mut self, grace: Duration) {
-        let deadline = tokio::time::Instant::now() + grace;
-        while tokio::time::Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+    /// Closes the process: waits up to 3 s for it to exit by itself
+    /// (after `Browser.close`), kills what is left of its group (renderers,
+    /// the zygote), waits until the group is gone, and removes the profile.
+    pub async fn close(self) {
+        self.close_after(EXIT_GRACE).await;
+    }
+
+    /// Kills the process group at once and waits until it is gone (a launch
+    /// that failed: no browser to ask to exit).
+    pub async fn kill(self) {
+        self.close_after(Duration::ZERO).await;
+    }
+
+    /// [`ChromiumProcess::close`], giving the process `grace` to exit by itself.
+    async fn close_after(mut self, grace: Duration) {
+        let _ = tokio::time::timeout(grace, self.child.wait()).await;
+        if let Some(group) = self.group {
+            kill_group(group);
+            let _ = self.child.start_kill();
+            // Reaped here: the browser process is no zombie of the tool's.
+            let _ = self.child.wait().await;
+            // Renderers and the zygote got the group's SIGKILL too; wait (briefly)
+            // until they are really gone, so nothing outlives the tool.
+            let deadline = tokio::time::Instant::now() + EXIT_GRACE;
+            while group_exists(group) && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.group = None;
+        }
+        if let Some(profile) = self.profile.take() {
+            let _ = tokio::task::spawn_blocking(move || drop(profile)).await;
         }
     }
 }
 
+/// Sends SIGKILL to every process of `group`.
+fn kill_group(group: i32) {
+    // SAFETY: plain kill(2) on the group we created for Chromium.
+    unsafe {
+        libc::kill(-group, libc::SIGKILL);
+    }
+}
+
+/// Whether any process of `group` still exists (a zombie counts).
+fn group_exists(group: i32) -> bool {
+    // SAFETY: signal 0 only checks whether the group still exists.
+    unsafe { libc::kill(-group, 0) == 0 }
+}
+
 impl Drop for ChromiumProcess {
+    /// Not closed (an error path, a cancelled run): kills the whole group
+    /// without waiting; tokio reaps the browser process in the background.
+    /// The profile is removed by a task once the group is gone (or when the
+    /// runtime drops that task at shutdown); without a runtime, at once.
     fn drop(&mut self) {
-        let pgid = self.child.id() as i32;
-        // SAFETY: plain kill(2) on the group we created for Chromium.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
+        let group = self.group.take();
+        if let Some(group) = group {
+            kill_group(group);
+            let _ = self.child.start_kill();
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // Renderers and the zygote got the group's SIGKILL too; wait (briefly) until
-        // they are really gone, so nothing outlives the tool. The profile directory
-        // is removed when `_profile` drops right after this.
-        let deadline = std::time::Instant::now() + Duration::from_secs(3);
-        // SAFETY: signal 0 only checks whether the group still exists.
-        while unsafe { libc::kill(-pgid, 0) } == 0 && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
+        let Some(profile) = self.profile.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Some(group) = group {
+                        let deadline = tokio::time::Instant::now() + EXIT_GRACE;
+                        while group_exists(group) && tokio::time::Instant::now() < deadline {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                    let _ = tokio::task::spawn_blocking(move || drop(profile)).await;
+                });
+            }
+            Err(_) => drop(profile),
         }
     }
 }

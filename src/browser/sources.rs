@@ -101,7 +101,7 @@ async fn fill_sources(page: &Page, capture: &mut PageCapture, scripts: &[Arc<Eve
                 line_before(&text, rel_line, col),
                 declares_queue(&text),
             );
-            let points_at_queue = crate::checks::points_at_queue(&found.0);
+            let points_at_queue = crate::capture::points_at_queue(&found.0);
             if points_at_queue || best.is_none() {
                 best = Some(found);
             }
@@ -115,7 +115,7 @@ async fn fill_sources(page: &Page, capture: &mut PageCapture, scripts: &[Arc<Eve
             *declared = declares;
         }
     }
-    let created = crate::checks::creates_queue(&capture.events);
+    let created = crate::capture::creates_queue(&capture.events);
     if any_absent || !created {
         for script in scripts {
             if script.url.is_empty() || script.url.contains("insider-audit-recorder.js") {
@@ -141,7 +141,7 @@ fn needs_sources(capture: &PageCapture) -> bool {
         .events
         .iter()
         .any(|e| matches!(e, Event::AbsentRead { .. }))
-        || !crate::checks::creates_queue(&capture.events)
+        || !crate::capture::creates_queue(&capture.events)
 }
 
 /// Script sources read from the debugger, each once.

@@ -1,134 +1,42 @@
 //! A tab that audits pages: navigate, act, settle, take the recorder's log, and
-//! return a [`PageCapture`]. The tab is the only thing that reads a page; the
-//! CDP bookkeeping of one operation is in `operation`, DOM actions in `dom`,
+//! return a [`PageCapture`]. The tab is the only thing that reads a page; one
+//! operation's streams and navigation are in `operation`, what its events told
+//! in `events`, when a page is done in `settle`, which requests may go on in
+//! `gatekeeper`, the recorder's log in `recorder`, DOM actions in `dom`,
 //! script sources in `sources`.
 
 use super::dom::{DomAction, WaitCondition};
 use super::failure::TabError;
-use super::operation::{evaluate, without_fragment, Cdp, OpState, Operation};
+use super::gatekeeper::{Gate, Gatekeeper};
+use super::operation::{evaluate, without_fragment, Operation};
+use super::options::VisitOptions;
+use super::recorder::{self, Mark, RECORDER_JS};
 use super::sources;
-use crate::capture::{Event, PageCapture, ReadBack};
-use crate::crawl::Scope;
+use crate::capture::PageCapture;
 use crate::error::Fatal;
-use chromiumoxide::cdp::browser_protocol::emulation::{
-    SetCpuThrottlingRateParams, SetFocusEmulationEnabledParams,
-};
-use chromiumoxide::cdp::browser_protocol::fetch::{
-    ContinueRequestParams, EnableParams as FetchEnable, EventRequestPaused, FailRequestParams,
-    FulfillRequestParams, RequestPattern, RequestStage,
-};
-use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
-use chromiumoxide::cdp::browser_protocol::network::{
-    ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
-    EventResponseReceived, ResourceType,
-};
+use crate::scope::Scope;
+use chromiumoxide::cdp::browser_protocol::emulation::SetFocusEmulationEnabledParams;
 use chromiumoxide::cdp::browser_protocol::page::{
-    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, EventJavascriptDialogOpening,
-    EventLoadEventFired,
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat,
 };
 use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, TerminateExecutionParams};
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::Page;
-use futures::stream::SelectAll;
-use futures::StreamExt;
-use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// The in-page recorder, installed before any page script runs: one function
-/// written in parts, one concern each (src/recorder/).
-pub const RECORDER_JS: &str = concat!(
-    include_str!("../recorder/prelude.js"),
-    include_str!("../recorder/values.js"),
-    include_str!("../recorder/queue.js"),
-    include_str!("../recorder/pending.js"),
-    include_str!("../recorder/hook.js"),
-);
-
-/// The default read-back expression of `user-not-returned`.
-pub const DEFAULT_USER_EXPR: &str = "window.InsiderQueue.user";
-
-/// How a page is visited.
-#[derive(Debug, Clone)]
-pub struct VisitOptions {
-    /// Everything (load, settle, read-back) must finish within this.
-    pub timeout: Duration,
-    /// No request in flight for this long counts as network quiet.
-    pub quiet: Duration,
-    /// The settle window: after network quiet, wait this long for late pushes
-    /// (fixed), or look this far ahead for timers that could still push (auto).
-    pub settle: Duration,
-    /// How a page is settled after its load event.
-    pub mode: SettleMode,
-    /// A page waits at most this long after load, then is judged as still busy.
-    pub max_settle: Duration,
-    /// The expression that reads the user back.
-    pub user_expr: String,
-    /// Slow the renderer down this many times (CDP CPU throttling), as a busy
-    /// machine would: verdicts must not change.
-    pub cpu_throttle: Option<f64>,
-}
-
-/// How a page is settled after its load event (README, "How a page is audited").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum SettleMode {
-    /// Until nothing can still push: no request in flight, no timer due within
-    /// the settle window, and silence while recurring work runs.
-    #[default]
-    Auto,
-    /// 500 ms without a request, then the whole settle window (0.1's behaviour).
-    Fixed,
-}
-
-impl Default for VisitOptions {
-    fn default() -> Self {
-        VisitOptions {
-            timeout: Duration::from_secs(30),
-            quiet: Duration::from_millis(500),
-            settle: Duration::from_millis(500),
-            mode: SettleMode::Auto,
-            max_settle: Duration::from_secs(10),
-            user_expr: DEFAULT_USER_EXPR.to_string(),
-            cpu_throttle: None,
-        }
-    }
-}
-
-/// Where the recorder's log stands: pushes after a mark came after an action.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Mark {
-    /// The document the recorder runs in.
-    pub doc: String,
-    /// The last sequence number handed out.
-    pub seq: u64,
-}
 
 /// A tab with the recorder installed, reused from page to page.
 pub struct Tab {
     page: Page,
     /// False once the browser's connection is gone.
     alive: Arc<std::sync::atomic::AtomicBool>,
-    /// The scope the gatekeeper holds navigations to: the crawl's while a
-    /// crawl visit runs, else the standing one; `None`: any navigation.
-    scope: Arc<Mutex<Option<Scope>>>,
     /// The scope outside crawl visits: the steps' (see [`Tab::set_scope`]).
     standing: Mutex<Option<Scope>>,
-    /// Navigations refused because they left the scope.
-    blocked: Arc<Mutex<Vec<String>>>,
-    /// Whether the current page reached its load event (a navigation out of
-    /// scope after it is the page leaving: it is held, not failed).
-    loaded: Arc<std::sync::atomic::AtomicBool>,
-    /// Whether the current document committed (the gatekeeper saw its
-    /// answer): a navigation out of scope after that is the page leaving too,
-    /// during its load (a geo redirect in the head).
-    committed: Arc<std::sync::atomic::AtomicBool>,
-    /// Where the loaded page tried to go out of scope (the first such URL).
-    left_to: Arc<Mutex<Option<String>>>,
-    /// Why the gatekeeper stopped the document's response (a download).
-    refused: Arc<Mutex<Option<String>>>,
     /// Selectors of the fields a secret was typed into (masked in screenshots).
     secret_fields: Mutex<Vec<String>>,
-    gatekeeper: tokio::task::JoinHandle<()>,
+    /// Decides which document requests go on (see [`Gatekeeper`]); stopped
+    /// when the tab is dropped.
+    gatekeeper: Gatekeeper,
 }
 
 /// What a visit produced.
@@ -170,46 +78,12 @@ impl Visit {
     }
 }
 
-/// What the collecting expression returns.
-#[derive(Deserialize)]
-struct Dump {
-    #[serde(default)]
-    missing: bool,
-    #[serde(default)]
-    events: Vec<Event>,
-    #[serde(default)]
-    dropped: u64,
-    readback: Option<ReadBack>,
-    #[serde(default)]
-    sdk: bool,
-    href: Option<String>,
-    start_url: Option<String>,
-    #[serde(default)]
-    links: Vec<String>,
-    #[serde(default)]
-    links_total: u64,
-    doc: Option<String>,
-    /// Navigations to another document the page began.
-    #[serde(default)]
-    leaves: Vec<Leave>,
-}
-
-/// A navigation to another document the page began, and where the recorder's
-/// log stood then.
-#[derive(Deserialize)]
-struct Leave {
-    seq: u64,
-    url: String,
-}
-
 impl Tab {
     /// Prepares a tab: the recorder on every new document; the debugger (for
     /// reading script sources) with pauses skipped so `debugger;` cannot hang a
     /// page; and a gatekeeper that lets a crawl's document requests through only
     /// inside its scope, so a redirect never requests an out-of-scope URL.
     pub async fn new(page: Page, alive: Arc<std::sync::atomic::AtomicBool>) -> Result<Tab, Fatal> {
-        let scope: Arc<Mutex<Option<Scope>>> = Arc::default();
-        let blocked: Arc<Mutex<Vec<String>>> = Arc::default();
         let setup = async {
             page.execute(AddScriptToEvaluateOnNewDocumentParams::new(RECORDER_JS))
                 .await?;
@@ -217,161 +91,29 @@ impl Tab {
             // we did not launch may throttle background tabs).
             page.execute(SetFocusEmulationEnabledParams::new(true))
                 .await?;
-            let paused = page.event_listener::<EventRequestPaused>().await?;
-            let pattern = |stage| {
-                RequestPattern::builder()
-                    .url_pattern("*")
-                    .resource_type(ResourceType::Document)
-                    .request_stage(stage)
-                    .build()
-            };
-            page.execute(
-                FetchEnable::builder()
-                    .pattern(pattern(RequestStage::Request))
-                    .pattern(pattern(RequestStage::Response))
-                    .build(),
-            )
-            .await?;
-            Ok::<_, chromiumoxide::error::CdpError>(paused)
+            Gatekeeper::enable(&page).await
         };
-        let mut paused = tokio::time::timeout(Duration::from_secs(20), setup)
+        let gatekeeper = tokio::time::timeout(Duration::from_secs(20), setup)
             .await
             .map_err(|_| Fatal::BrowserDied("setting up a tab timed out".into()))?
             .map_err(|e| Fatal::BrowserDied(format!("cannot set up a tab: {e}")))?;
-        let loaded: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-        let committed: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-        let left_to: Arc<Mutex<Option<String>>> = Arc::default();
-        let refused: Arc<Mutex<Option<String>>> = Arc::default();
-        let gatekeeper = {
-            let (page, scope, blocked) = (page.clone(), scope.clone(), blocked.clone());
-            let (loaded, left_to, refused) = (loaded.clone(), left_to.clone(), refused.clone());
-            let committed = committed.clone();
-            let main_frame = page.target_id().inner().clone();
-            tokio::spawn(async move {
-                while let Some(event) = paused.next().await {
-                    // Frames inside the page (a video embed, a payment form)
-                    // are the page's own content: never held.
-                    if *event.frame_id.inner() != main_frame {
-                        let page = page.clone();
-                        tokio::spawn(async move {
-                            let _ = page
-                                .execute(ContinueRequestParams::new(event.request_id.clone()))
-                                .await;
-                        });
-                        continue;
-                    }
-                    if event.response_status_code.is_some() || event.response_error_reason.is_some()
-                    {
-                        // A document's response: a download is stopped before it
-                        // starts (a pending download holds the context's other
-                        // navigations); everything else goes on.
-                        let page = page.clone();
-                        let download = event.response_headers.iter().flatten().any(|h| {
-                            h.name.eq_ignore_ascii_case("content-disposition")
-                                && h.value
-                                    .trim_start()
-                                    .to_ascii_lowercase()
-                                    .starts_with("attachment")
-                        });
-                        // The document commits: a navigation after this one
-                        // is the page leaving (a head script's redirect), not a
-                        // redirect of the URL asked for.
-                        let status = event.response_status_code.unwrap_or(0);
-                        if !download
-                            && event.response_error_reason.is_none()
-                            && !(300..400).contains(&status)
-                            && !matches!(status, 204 | 205)
-                        {
-                            committed.store(true, std::sync::atomic::Ordering::SeqCst);
-                        }
-                        if download {
-                            *refused.lock().expect("refused lock") = Some(
-                                "the response is a download (Content-Disposition: attachment)"
-                                    .into(),
-                            );
-                        }
-                        tokio::spawn(async move {
-                            let id = event.request_id.clone();
-                            let _ = if download {
-                                page.execute(FailRequestParams::new(id, ErrorReason::Aborted))
-                                    .await
-                                    .map(|_| ())
-                            } else {
-                                page.execute(ContinueRequestParams::new(id))
-                                    .await
-                                    .map(|_| ())
-                            };
-                        });
-                        continue;
-                    }
-                    let allowed = match (
-                        scope.lock().expect("scope lock").as_ref(),
-                        url::Url::parse(&event.request.url),
-                    ) {
-                        (None, _) => true,
-                        (Some(scope), Ok(url)) => scope.allows(&url),
-                        (Some(_), Err(_)) => false,
-                    };
-                    let page = page.clone();
-                    if allowed {
-                        tokio::spawn(async move {
-                            let _ = page
-                                .execute(ContinueRequestParams::new(event.request_id.clone()))
-                                .await;
-                        });
-                    } else if loaded.load(std::sync::atomic::Ordering::SeqCst)
-                        || committed.load(std::sync::atomic::Ordering::SeqCst)
-                    {
-                        // The loaded page navigates itself away (a meta refresh,
-                        // location.href): answered "204 No Content", so the
-                        // browser stays on the page and it is judged on what it
-                        // did; the report says where it tried to go.
-                        tracing::info!(url = %event.request.url, "not requested: the page tried to leave the scope");
-                        left_to
-                            .lock()
-                            .expect("left_to lock")
-                            .get_or_insert_with(|| event.request.url.clone());
-                        tokio::spawn(async move {
-                            let _ = page
-                                .execute(FulfillRequestParams::new(event.request_id.clone(), 204))
-                                .await;
-                        });
-                    } else {
-                        tracing::info!(url = %event.request.url, "not requested: outside the crawl's scope");
-                        blocked
-                            .lock()
-                            .expect("blocked lock")
-                            .push(event.request.url.clone());
-                        tokio::spawn(async move {
-                            let _ = page
-                                .execute(FailRequestParams::new(
-                                    event.request_id.clone(),
-                                    ErrorReason::BlockedByClient,
-                                ))
-                                .await;
-                        });
-                    }
-                }
-            })
-        };
         Ok(Tab {
             page,
             alive,
-            scope,
-            blocked,
-            loaded,
-            committed,
-            left_to,
-            refused,
             standing: Mutex::default(),
             secret_fields: Mutex::default(),
             gatekeeper,
         })
     }
 
+    /// The gatekeeper's books.
+    fn gate(&self) -> &Gate {
+        self.gatekeeper.gate()
+    }
+
     /// Closes the tab, giving up quickly on a stuck renderer.
     pub async fn close(self) {
-        self.gatekeeper.abort();
+        self.gatekeeper.stop();
         let _ = tokio::time::timeout(
             Duration::from_secs(2),
             self.page.execute(TerminateExecutionParams::default()),
@@ -381,85 +123,23 @@ impl Tab {
     }
 
     async fn operation(&self, options: &VisitOptions) -> Result<Operation, TabError> {
-        *self.refused.lock().expect("refused lock") = None;
-        let p = &self.page;
-        let listen = async {
-            let mut all = SelectAll::new();
-            all.push(
-                p.event_listener::<EventRequestWillBeSent>()
-                    .await?
-                    .map(Cdp::RequestSent)
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventLoadingFinished>()
-                    .await?
-                    .map(|e| Cdp::RequestDone(e.request_id.inner().clone()))
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventLoadingFailed>()
-                    .await?
-                    .map(|e| Cdp::RequestDone(e.request_id.inner().clone()))
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventResponseReceived>()
-                    .await?
-                    .map(Cdp::Response)
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventLoadEventFired>()
-                    .await?
-                    .map(|_| Cdp::Load)
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventJavascriptDialogOpening>()
-                    .await?
-                    .map(Cdp::Dialog)
-                    .boxed(),
-            );
-            all.push(
-                p.event_listener::<EventTargetCrashed>()
-                    .await?
-                    .map(|_| Cdp::Crashed)
-                    .boxed(),
-            );
-            Ok::<_, chromiumoxide::error::CdpError>(all)
-        };
-        let events = listen.await.map_err(|e| TabError::Browser(e.to_string()))?;
-        if let Some(rate) = options.cpu_throttle {
-            p.execute(SetCpuThrottlingRateParams::new(rate))
-                .await
-                .map_err(|e| TabError::Browser(e.to_string()))?;
-        }
-        let started = Instant::now();
-        Ok(Operation {
-            events,
-            state: OpState::new(
-                started,
-                self.page.target_id().inner().clone(),
-                self.alive.clone(),
-                self.loaded.clone(),
-                self.refused.clone(),
-            ),
-            started,
-            deadline: started + options.timeout,
-            timeout: options.timeout,
-        })
+        self.gate().clear_refused();
+        Operation::start(
+            &self.page,
+            self.alive.clone(),
+            self.gatekeeper.gate().clone(),
+            options,
+        )
+        .await
     }
 
     /// Visits `url` (inside `scope` when crawling) and records what happened to
     /// `window.InsiderQueue`.
     pub async fn visit(&self, url: &str, options: &VisitOptions, scope: Option<&Scope>) -> Visit {
-        *self.scope.lock().expect("scope lock") = scope.cloned().or_else(|| self.standing());
-        self.clear_scope_log();
-        self.loaded
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-        self.committed
-            .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.gate()
+            .hold_to(scope.cloned().or_else(|| self.standing()));
+        self.gate().clear_scope_log();
+        self.gate().new_page();
         let result = async {
             let mut op = self.operation(options).await?;
             op.navigate(&self.page, url).await?;
@@ -470,14 +150,14 @@ impl Tab {
         let op = match result {
             Ok(op) => op,
             Err(failure) => {
-                let out_of_scope = self.blocked.lock().expect("blocked lock").first().cloned();
-                let refused = self.refused.lock().expect("refused lock").clone();
+                let out_of_scope = self.gate().blocked();
+                let refused = self.gate().refused();
                 let failure = match (&out_of_scope, refused) {
                     (Some(to), _) => TabError::OutOfScope(to.clone()),
                     (None, Some(why)) => TabError::NotAPage(why),
                     (None, None) => failure,
                 };
-                *self.scope.lock().expect("scope lock") = self.standing();
+                self.gate().hold_to(self.standing());
                 let not_a_page = match &failure {
                     TabError::NotAPage(reason) => Some(reason.clone()),
                     _ => None,
@@ -491,8 +171,8 @@ impl Tab {
         };
         // The scope holds until the page is read: a page leaving late is held too.
         let mut visit = self.finish(url, op, options).await;
-        *self.scope.lock().expect("scope lock") = self.standing();
-        visit.capture.left_to = self.left_to.lock().expect("left_to lock").clone();
+        self.gate().hold_to(self.standing());
+        visit.capture.left_to = self.gate().left_to();
         visit
     }
 
@@ -500,35 +180,23 @@ impl Tab {
     /// steps' scope); `None` lets the tab go anywhere.
     pub fn set_scope(&self, scope: Option<Scope>) {
         *self.standing.lock().expect("standing lock") = scope.clone();
-        *self.scope.lock().expect("scope lock") = scope;
+        self.gate().hold_to(scope);
     }
 
     fn standing(&self) -> Option<Scope> {
         self.standing.lock().expect("standing lock").clone()
     }
 
-    /// Forgets the navigations the gatekeeper held for the last operation.
-    fn clear_scope_log(&self) {
-        self.blocked.lock().expect("blocked lock").clear();
-        *self.left_to.lock().expect("left_to lock") = None;
-    }
-
-    /// Where the last operation tried to go out of scope, if it did.
-    fn went_out_of_scope(&self) -> Option<String> {
-        let blocked = self.blocked.lock().expect("blocked lock").first().cloned();
-        blocked.or_else(|| self.left_to.lock().expect("left_to lock").clone())
-    }
-
     /// Navigates to `url` and settles, without auditing.
     pub async fn goto(&self, url: &str, options: &VisitOptions) -> Result<(), TabError> {
-        self.clear_scope_log();
+        self.gate().clear_scope_log();
         let result = async {
             let mut op = self.operation(options).await?;
             op.navigate(&self.page, url).await?;
             op.settle(&self.page, options).await
         }
         .await;
-        match self.went_out_of_scope() {
+        match self.gate().went_out_of_scope() {
             Some(to) => Err(TabError::OutOfScope(to)),
             None => result,
         }
@@ -538,9 +206,9 @@ impl Tab {
     /// starts). A navigation out of the standing scope is held and fails the
     /// action with [`TabError::OutOfScope`].
     pub async fn act(&self, action: &DomAction, options: &VisitOptions) -> Result<(), TabError> {
-        self.clear_scope_log();
+        self.gate().clear_scope_log();
         let result = self.act_in_scope(action, options).await;
-        match self.went_out_of_scope() {
+        match self.gate().went_out_of_scope() {
             Some(to) => Err(TabError::OutOfScope(to)),
             None => result,
         }
@@ -637,13 +305,7 @@ impl Tab {
 
     /// Where the recorder's log stands now.
     pub async fn mark(&self) -> Option<Mark> {
-        let value = evaluate(
-            &self.page,
-            "window.__insiderAuditRecorder ? window.__insiderAuditRecorder.mark() : null",
-        )
-        .await
-        .ok()?;
-        serde_json::from_value(value).ok()
+        recorder::mark(&self.page).await
     }
 
     /// The URL of the current document.
@@ -763,7 +425,7 @@ impl Tab {
             return v;
         }
         let collect_deadline = op.deadline.max(Instant::now() + Duration::from_secs(1));
-        let collect = self.collect(&options.user_expr);
+        let collect = recorder::take(&self.page, &options.user_expr);
         let dump = tokio::select! {
             dump = tokio::time::timeout_at(collect_deadline.into(), collect) => dump.ok(),
             _ = op.state.pump(&self.page, &mut op.events, collect_deadline) => None,
@@ -782,7 +444,7 @@ impl Tab {
         // A page held back from leaving (the gatekeeper answered its
         // navigation out of scope with a 204) lives on under the audit; without
         // it, nothing after that navigation began would have run.
-        let left_to = self.left_to.lock().expect("left_to lock").clone();
+        let left_to = self.gate().left_to();
         let mut events = dump.events;
         if let Some(left) = dump.leaves.iter().find(|l| {
             left_to
@@ -829,29 +491,5 @@ impl Tab {
             not_a_page: None,
             doc: dump.doc,
         }
-    }
-
-    async fn collect(&self, user_expr: &str) -> Result<Dump, String> {
-        let expression = format!(
-            r#"(() => {{
-  const r = window.__insiderAuditRecorder;
-  if (!r) return {{ missing: true }};
-  const out = r.take();
-  let readback;
-  try {{ readback = {{ outcome: 'value', value: r.encode((function () {{ return ({user_expr}); }})()) }}; }}
-  catch (e) {{ let m = 'error'; try {{ m = '' + e; }} catch (_) {{}} readback = {{ outcome: 'threw', message: m }}; }}
-  let sdk = false;
-  try {{ sdk = window.Insider !== undefined && window.Insider !== null; }} catch (_) {{}}
-  const links = [];
-  let links_total = 0;
-  try {{ const as = document.querySelectorAll('a[href]'); links_total = as.length; for (let i = 0; i < as.length && i < {max_links}; i++) links[i] = String(as[i].href); }} catch (_) {{}}
-  return {{ events: out.events, dropped: out.dropped, doc: out.doc, start_url: out.start_url, leaves: out.leaves, readback, sdk, href: document.URL, links, links_total }};
-}})()"#,
-            max_links = crate::capture::MAX_LINKS
-        );
-        let value = evaluate(&self.page, &expression)
-            .await
-            .map_err(|e| format!("reading the recorder failed: {e}"))?;
-        serde_json::from_value(value).map_err(|e| format!("the recorder's log is unreadable: {e}"))
     }
 }

@@ -10,7 +10,8 @@ mod queue;
 mod sdk;
 mod user;
 
-use crate::capture::{Event, Location, PageCapture};
+pub use crate::capture::{creates_queue, points_at_queue};
+use crate::capture::{queue_name_at, Event, Location, PageCapture};
 use crate::expect::Expectations;
 use crate::finding::{Finding, Note, NoteKind};
 use crate::jsvalue::JsValue;
@@ -156,34 +157,6 @@ impl<'a> Subject<'a> {
     pub fn queue_created(&self) -> bool {
         creates_queue(&self.capture.events)
     }
-}
-
-/// Whether `events` create the queue (assign an array or a queue object).
-pub fn creates_queue(events: &[Event]) -> bool {
-    events.iter().any(|e| {
-        matches!(
-            e,
-            Event::Assign {
-                value_kind: crate::capture::QueueKind::Array
-                    | crate::capture::QueueKind::QueueObject,
-                ..
-            }
-        )
-    })
-}
-
-/// How far into the source at a read position the name `InsiderQueue` may start:
-/// the stack may point at `window.` rather than at the property name.
-const READ_WINDOW: usize = 24;
-
-/// Where the name `InsiderQueue` starts in the source at a read position.
-pub(crate) fn queue_name_at(source: &str) -> Option<usize> {
-    source.find("InsiderQueue").filter(|i| *i <= READ_WINDOW)
-}
-
-/// Whether the source at a read position is an access of the queue.
-pub fn points_at_queue(source: &str) -> bool {
-    queue_name_at(source).is_some()
 }
 
 /// Whether a read of the absent queue was of the bare global name

@@ -71,6 +71,26 @@ impl FailOn {
     }
 }
 
+/// `--settle`: how a page is judged done. The browser's [`SettleMode`],
+/// spelled for the command line (the browser layer knows nothing of clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Settle {
+    /// Judged as soon as nothing can still push (the default).
+    #[default]
+    Auto,
+    /// 500 ms without a request, then the settle window.
+    Fixed,
+}
+
+impl From<Settle> for SettleMode {
+    fn from(settle: Settle) -> Self {
+        match settle {
+            Settle::Auto => SettleMode::Auto,
+            Settle::Fixed => SettleMode::Fixed,
+        }
+    }
+}
+
 /// Options every auditing command takes.
 #[derive(Debug, Args, Clone)]
 pub struct Common {
@@ -96,7 +116,7 @@ pub struct Common {
     /// flight, no timer due within the settle window, silence while recurring
     /// timers run); fixed: always 500 ms without a request, then the settle window.
     #[arg(long, value_enum, default_value = "auto")]
-    pub settle: SettleMode,
+    pub settle: Settle,
     /// A page waits at most this many seconds after load; a page still busy then
     /// is judged on what it did, with a `still-busy` note.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
@@ -175,7 +195,7 @@ impl Common {
             visit: VisitOptions {
                 timeout: Duration::from_secs(self.timeout),
                 settle: Duration::from_millis(self.settle_ms),
-                mode: self.settle,
+                mode: self.settle.into(),
                 max_settle: Duration::from_secs(self.max_settle),
                 user_expr: self.user_expr.clone(),
                 cpu_throttle: self.cpu_throttle.filter(|rate| *rate > 1.0),
