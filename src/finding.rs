@@ -49,6 +49,67 @@ pub struct Finding {
     /// never counted for `--fail-on` or the page's verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted: Option<Accepted>,
+    /// Its place in the history of scheduled audits, when the run was
+    /// recorded (`--history`): new, open or reopened, and since when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<FindingHistory>,
+}
+
+/// A finding compared with the earlier runs of its suite (interface.md,
+/// "Finding states").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingState {
+    /// Never seen in the suite before.
+    New,
+    /// The last run that audited its page and judged its rule had it.
+    Open,
+    /// Seen in some earlier run, but not in that last one.
+    Reopened,
+}
+
+impl FindingState {
+    /// `new`, `open`, `reopened`.
+    pub fn word(self) -> &'static str {
+        match self {
+            FindingState::New => "new",
+            FindingState::Open => "open",
+            FindingState::Reopened => "reopened",
+        }
+    }
+}
+
+/// Where a finding was first seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstSeen {
+    /// The run's id.
+    pub run: String,
+    /// When that run started (RFC 3339, UTC).
+    pub at: String,
+}
+
+/// A finding's state and age (the JSON report's `history` of a finding).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingHistory {
+    /// New, open or reopened.
+    pub state: FindingState,
+    /// The run that first had it.
+    pub first_seen: FirstSeen,
+    /// How many runs had it, this one included.
+    pub runs_seen: u64,
+}
+
+impl FindingHistory {
+    /// How reports show it: `new`, `reopened`, `open since 2026-11-02`.
+    pub fn age(&self) -> String {
+        match self.state {
+            FindingState::Open => format!(
+                "open since {}",
+                self.first_seen.at.get(..10).unwrap_or(&self.first_seen.at)
+            ),
+            state => state.word().to_string(),
+        }
+    }
 }
 
 /// Why a finding is accepted for now (an `accept` entry of the settings).
@@ -83,6 +144,7 @@ impl Finding {
             evidence: None,
             view: None,
             accepted: None,
+            history: None,
         }
     }
 
@@ -121,7 +183,12 @@ impl Finding {
             .as_deref()
             .map(|v| format!(" [view {v}]"))
             .unwrap_or_default();
-        format!("{}{attr}: {}{at}{view}", self.rule, self.message)
+        let age = self
+            .history
+            .as_ref()
+            .map(|h| format!(" [{}]", h.age()))
+            .unwrap_or_default();
+        format!("{}{attr}: {}{at}{view}{age}", self.rule, self.message)
     }
 
     /// Whether it counts for the verdict and `--fail-on` (it is not accepted).

@@ -17,14 +17,13 @@ fn spawn_tool(args: &[&str]) -> Child {
         .unwrap()
 }
 
-/// Waits (at most 30 s) until the journal holds its first record.
-async fn wait_for_first_record(journal: &std::path::Path) {
+/// Waits (at most 30 s) until the journal holds its first page (after the run record).
+async fn wait_for_first_page(journal: &std::path::Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while std::fs::read_to_string(journal)
+    while !std::fs::read_to_string(journal)
         .unwrap_or_default()
         .lines()
-        .count()
-        < 1
+        .any(|line| line.starts_with("{\"page\""))
     {
         assert!(
             Instant::now() < deadline,
@@ -159,7 +158,7 @@ async fn a_browser_killed_mid_run_is_relaunched_and_the_run_completes() {
         .unwrap();
     let chromium = chromium_of(&tool).await;
     // Let the first page reach the journal and the second one hang, then kill the browser.
-    wait_for_first_record(&dir.path().join("pages.jsonl")).await;
+    wait_for_first_page(&dir.path().join("pages.jsonl")).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     // SAFETY: killing the process group of our child's browser.
     unsafe { libc::kill(-chromium, libc::SIGKILL) };
@@ -215,12 +214,22 @@ async fn pages_are_on_disk_as_soon_as_judged_so_ctrl_c_loses_nothing() {
         .spawn()
         .unwrap();
     let stream = dir.path().join("pages.jsonl");
-    wait_for_first_record(&stream).await;
+    wait_for_first_page(&stream).await;
     // SAFETY: signalling our own child.
     unsafe { libc::kill(tool.id() as i32, libc::SIGINT) };
     assert_eq!(wait_exit(&mut tool, 30).await.code(), Some(130));
     let text = std::fs::read_to_string(&stream).unwrap();
-    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let run: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert!(
+        run["run"]["id"].is_string(),
+        "the journal starts with its run: {run}"
+    );
+    let first: serde_json::Value = serde_json::from_str(
+        text.lines()
+            .find(|line| line.starts_with("{\"page\""))
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(first["page"]["url"], server.url("/attr-type.html"));
     assert_eq!(first["page"]["findings"][0]["rule"], "attr-type");
 }

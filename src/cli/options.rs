@@ -58,16 +58,27 @@ pub enum FailOn {
     Warning,
     /// Never (exit 0 whenever the audit ran).
     Never,
+    /// Error findings new or reopened since the baseline (needs --history):
+    /// gate on what this change broke, not on last year's debt.
+    New,
+    /// Findings new or reopened since the baseline, warnings too.
+    #[value(name = "new:warning")]
+    NewWarning,
 }
 
 impl FailOn {
     /// The lowest severity that fails, if any.
     pub(crate) fn threshold(self) -> Option<Severity> {
         match self {
-            FailOn::Error => Some(Severity::Error),
-            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Error | FailOn::New => Some(Severity::Error),
+            FailOn::Warning | FailOn::NewWarning => Some(Severity::Warning),
             FailOn::Never => None,
         }
+    }
+
+    /// Whether only findings new or reopened since the baseline fail.
+    pub(crate) fn only_new(self) -> bool {
+        matches!(self, FailOn::New | FailOn::NewWarning)
     }
 }
 
@@ -178,6 +189,28 @@ pub struct Common {
     /// `check`, the first URL's origin).
     #[arg(long, value_name = "NAME")]
     pub suite: Option<String>,
+    /// Record the run in this history store: a SQLite file (created on first
+    /// use) or a postgres:// URL; else $INSIDER_AUDIT_HISTORY (README,
+    /// "Scheduled audits").
+    #[arg(long = "history", value_name = "STORE")]
+    pub history: Option<String>,
+    /// Record nothing, even with INSIDER_AUDIT_HISTORY set.
+    #[arg(long, conflicts_with = "history")]
+    pub no_history: bool,
+    /// What the run's findings are compared with: last (the suite's latest
+    /// complete run on this branch), run:ID, label:TEXT or branch:NAME.
+    #[arg(long, value_name = "BASELINE", default_value = "last")]
+    pub baseline: String,
+    /// Exit 2 when the store has no baseline for the run (an evicted cache
+    /// must not pass every gate).
+    #[arg(long)]
+    pub require_baseline: bool,
+    /// A label for the recorded run (a release, a deploy).
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+    /// The branch the run audits (else $GITHUB_REF_NAME or $CI_COMMIT_REF_NAME).
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
     /// Which pages get a screenshot (stored in DIR/screenshots, referenced from the reports).
     #[arg(long, value_enum, default_value = "failures")]
     pub screenshots: When,

@@ -43,6 +43,8 @@ pre { background: #f6f8fa; padding: .5em; overflow-x: auto; white-space: pre-wra
 code { background: #f6f8fa; padding: 0 .2em; }
 img.shot { max-width: 100%; border: 1px solid #ccc; }
 .hidden { display: none; }
+.age { font-size: .85em; padding: 0 .35em; border-radius: 3px; background: #eee; }
+.age-new, .age-reopened { background: #fde7e4; color: #8c1d13; font-weight: 600; }
 "#;
 
 /// Filters rows and page details by the selects (the accepted one exists only
@@ -97,6 +99,7 @@ fn finding(f: &Finding) -> Markup {
             @if let Some(e) = &f.evidence { " — " code { (e.script) ":" (e.line) } }
             @if let Some(view) = &f.view { " (page view " code { (view) } ")" }
             @if let Some(why) = &f.accepted { " — " span class="why" { (why.to_string()) } }
+            @if let Some(h) = &f.history { " " span class={ "age age-" (h.state.word()) } { (h.age()) } }
         }
     }
 }

@@ -30,6 +30,8 @@ struct Streamed<'a> {
     notes: &'a [crate::finding::Note],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     discovered: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: &'a Option<super::RunHistory>,
 }
 
 /// The pages, serialised as they are read.
@@ -65,6 +67,7 @@ impl Format for Json {
             skipped: &head.skipped,
             notes: &head.notes,
             discovered: &head.discovered,
+            history: &head.history,
         };
         serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other)?;
         out.write_all(b"\n")

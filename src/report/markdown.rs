@@ -86,12 +86,25 @@ impl Format for Markdown {
         let mut failing_count = 0;
         let mut accepted: Vec<(PageReport, crate::finding::Finding)> = Vec::new();
         let mut accepted_count = 0;
+        // Findings new or reopened since the baseline (a recorded run).
+        let mut fresh: Vec<(PageReport, crate::finding::Finding)> = Vec::new();
+        let mut fresh_count = 0;
         for page in pages.pass() {
             let page = page.map_err(unreadable)?;
             for f in page.counted() {
                 let entry = counts.entry(f.rule.id()).or_insert((0, f.severity));
                 entry.0 += 1;
                 entry.1 = entry.1.max(f.severity);
+            }
+            for f in page.counted().filter(|f| {
+                f.history
+                    .as_ref()
+                    .is_some_and(|h| h.state != crate::finding::FindingState::Open)
+            }) {
+                fresh_count += 1;
+                if fresh.len() < MAX_PAGES {
+                    fresh.push((page.clone(), f.clone()));
+                }
             }
             for f in page.accepted() {
                 accepted_count += 1;
@@ -143,6 +156,9 @@ impl Format for Markdown {
                 );
             }
         }
+        if let Some(history) = &head.history {
+            history_sections(&mut out, history, &fresh, fresh_count);
+        }
         accepted_findings(&mut out, &accepted, accepted_count);
         settings(&mut out, head);
         sink.write_all(out.as_bytes())
@@ -185,6 +201,63 @@ fn accepted_findings(
             "\n…and {} more accepted findings (see the full report).",
             count - MAX_PAGES
         );
+    }
+}
+
+/// What is new since the baseline and what it fixed (a recorded run).
+fn history_sections(
+    out: &mut String,
+    history: &super::RunHistory,
+    fresh: &[(PageReport, crate::finding::Finding)],
+    count: usize,
+) {
+    let baseline = match &history.baseline {
+        Some(run) => format!("run `{}` ({})", cell(run), cell(&history.baseline_spec)),
+        None => "no earlier run: everything is new".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "\n### Since the baseline\n\nBaseline: {baseline}. {count} new or reopened, {} fixed, {} not checked.",
+        history.fixed.len(),
+        history.not_checked.len()
+    );
+    if !fresh.is_empty() {
+        let _ = writeln!(out, "\n| state | rule | attribute | page | scenario |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for (page, f) in fresh {
+            let state = f.history.as_ref().map(|h| h.age()).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {state} | `{}` | {} | {} | {} |",
+                f.rule,
+                cell(f.attribute.as_deref().unwrap_or("-")),
+                cell(&page.url),
+                cell(&page.scenario)
+            );
+        }
+        if count > fresh.len() {
+            let _ = writeln!(
+                out,
+                "\n…and {} more (see the full report).",
+                count - fresh.len()
+            );
+        }
+    }
+    if !history.fixed.is_empty() {
+        let _ = writeln!(out, "\nFixed:\n");
+        for gone in history.fixed.iter().take(MAX_PAGES) {
+            let _ = writeln!(
+                out,
+                "- `{}` {} on {} [{}]",
+                gone.rule,
+                cell(gone.attribute.as_deref().unwrap_or("")),
+                cell(&gone.path),
+                cell(&gone.scenario)
+            );
+        }
+        if history.fixed.len() > MAX_PAGES {
+            let _ = writeln!(out, "- …and {} more", history.fixed.len() - MAX_PAGES);
+        }
     }
 }
 

@@ -49,6 +49,47 @@ pub struct Report {
     /// `--urls`): the page list of the next full run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discovered: Vec<String>,
+    /// What the history store said of the run, when it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<RunHistory>,
+}
+
+/// What the history store said of a recorded run (`--history`): the baseline
+/// it was compared with, and the baseline's findings it no longer has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunHistory {
+    /// The store, its password redacted.
+    pub store: String,
+    /// The baseline run's id; `null` when the suite had none (all is new).
+    pub baseline: Option<String>,
+    /// The baseline as asked (`last`, `branch:main`, ...).
+    pub baseline_spec: String,
+    /// The baseline's findings this run checked and did not find.
+    pub fixed: Vec<GoneFinding>,
+    /// The baseline's findings this run could not check (page not audited,
+    /// on another final path, or rule off).
+    pub not_checked: Vec<GoneFinding>,
+}
+
+/// A finding of the baseline that this run does not have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoneFinding {
+    /// Its scenario.
+    pub scenario: String,
+    /// Its page's path and query, relative to the base URL.
+    pub path: String,
+    /// Its page view, when the document had several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
+    /// Its rule.
+    pub rule: crate::rules::Rule,
+    /// Its attribute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    /// Its severity in the baseline.
+    pub severity: Severity,
+    /// Its message in the baseline.
+    pub message: String,
 }
 
 /// Everything a report says besides its pages: what a first pass over the
@@ -83,6 +124,10 @@ pub struct Head {
     pub by_scenario: std::collections::HashMap<String, Summary>,
     /// The rules with a finding on some page (counted or accepted).
     pub fired: std::collections::BTreeSet<crate::rules::Rule>,
+    /// What the history store said of the run, when it was recorded.
+    pub history: Option<RunHistory>,
+    /// Findings that count and are new or reopened (a recorded run).
+    pub fresh: usize,
 }
 
 impl Head {
@@ -103,6 +148,8 @@ impl Head {
             worst: None,
             fired: Default::default(),
             by_scenario: Default::default(),
+            history: None,
+            fresh: 0,
         }
     }
 
@@ -118,6 +165,14 @@ impl Head {
         }
         self.worst = self.worst.max(page.counted().map(|f| f.severity).max());
         self.fired.extend(page.findings.iter().map(|f| f.rule));
+        self.fresh += page
+            .counted()
+            .filter(|f| {
+                f.history
+                    .as_ref()
+                    .is_some_and(|h| h.state != crate::finding::FindingState::Open)
+            })
+            .count();
     }
 
     /// Whether a finding that counts (not accepted) is at or above `threshold`
@@ -373,6 +428,7 @@ impl Report {
         head.skipped = self.skipped;
         head.notes = self.notes;
         head.discovered = self.discovered;
+        head.history = self.history;
         (head, self.pages)
     }
 }

@@ -154,6 +154,23 @@ impl Format for Table {
             write!(out, "; {} accepted", s.accepted)?;
         }
         writeln!(out)?;
+        if let Some(history) = &head.history {
+            let fresh = head.fresh;
+            match &history.baseline {
+                Some(run) => writeln!(
+                    out,
+                    "Since run {run} ({}): {fresh} new or reopened, {} fixed, {} not checked",
+                    history.baseline_spec,
+                    history.fixed.len(),
+                    history.not_checked.len()
+                )?,
+                None => writeln!(
+                    out,
+                    "First run of the suite in {}: every finding is new",
+                    history.store
+                )?,
+            }
+        }
         session_comparison(pages, out)?;
         let mut first = true;
         for page in pages.pass() {
