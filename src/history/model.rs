@@ -271,7 +271,10 @@ pub fn run_from_report(report: &Report, meta: RunMeta) -> RunInput {
     let mut findings = Vec::new();
     for page in &report.pages {
         let base = meta.base_urls.get(&page.scenario);
-        let origin_base = url::Url::parse(&page.url).ok();
+        // Without a base URL, paths are relative to the page URL's origin.
+        let origin_base = url::Url::parse(&page.url)
+            .ok()
+            .and_then(|u| u.join("/").ok());
         let base = base.or(origin_base.as_ref());
         let path = relative_path(&page.url, base);
         let unreachable = page

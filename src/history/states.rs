@@ -114,6 +114,9 @@ pub(crate) struct BaseFinding {
     pub(crate) message: String,
 }
 
+/// A baseline finding gone from this run, with its fingerprint id.
+pub(crate) type Gone = (i64, GoneFinding);
+
 /// A baseline finding this run does not have.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GoneFinding {
@@ -195,7 +198,7 @@ impl Past {
         &self,
         present: &std::collections::HashSet<i64>,
         pages: &HashMap<i64, &PageInput>,
-    ) -> (Vec<(i64, GoneFinding)>, Vec<(i64, GoneFinding)>) {
+    ) -> (Vec<Gone>, Vec<Gone>) {
         let mut fixed = Vec::new();
         let mut not_checked = Vec::new();
         for f in self.base.iter().filter(|f| !present.contains(&f.fp)) {

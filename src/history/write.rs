@@ -45,16 +45,17 @@ pub(crate) async fn write_run(
         .map(|(id, rules)| (rules_text(rules), *id))
         .collect();
     for p in w.pages.values() {
-        let text = rules_text(&p.judged);
-        if !set_ids.contains_key(&text) {
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            set_ids.entry(rules_text(&p.judged))
+        {
             let row = conn
                 .one(
                     "INSERT INTO rule_sets (rules) VALUES ($1) RETURNING id",
-                    &[text.as_str().into()],
+                    &[slot.key().as_str().into()],
                 )
                 .await
                 .db(store)?;
-            set_ids.insert(text, row.map(|r| r[0].int()).unwrap_or_default());
+            slot.insert(row.map(|r| r[0].int()).unwrap_or_default());
         }
     }
 
