@@ -1,7 +1,8 @@
 //! `history export`: runs, page states and findings as CSV or JSON Lines for
 //! spreadsheets and BI, read from the store without changing it. Page states
 //! and findings are exported as stored, one row per unchanged stretch of runs
-//! (first and last run), which a BI tool can expand.
+//! (first and last run), which a BI tool can expand; a page's verdict in a run
+//! follows from its findings in that run.
 
 use super::db::Value;
 use super::query::list;
@@ -156,14 +157,14 @@ async fn rows(store: &Store, suite: Option<&str>, table: Table) -> Result<Rows, 
         Table::Pages => (
             "page",
             vec![
-                "suite", "branch", "scenario", "path", "final_path", "verdict", "errors",
-                "warnings", "accepted", "first_run", "first_run_at", "last_run", "last_run_at",
-                "still_current",
+                "suite", "branch", "scenario", "path", "final_path", "unreachable", "rules",
+                "first_run", "first_run_at", "last_run", "last_run_at", "still_current",
             ],
             format!(
-                "SELECT su.name, b.name, sc.name, p.path, x.final_path, x.verdict, x.errors, x.warnings, \
-                 x.accepted, r1.id, r1.started_at, r2.id, r2.started_at, x.last_bseq \
-                 FROM page_spans x JOIN branches b ON b.id = x.branch_id JOIN suites su ON su.id = b.suite_id \
+                "SELECT su.name, b.name, sc.name, p.path, x.final_path, x.unreachable, rs.rules, \
+                 r1.id, r1.started_at, r2.id, r2.started_at, x.last_bseq \
+                 FROM page_spans x JOIN rule_sets rs ON rs.id = x.rule_set \
+                 JOIN branches b ON b.id = x.branch_id JOIN suites su ON su.id = b.suite_id \
                  JOIN pages p ON p.id = x.page_id JOIN scenarios sc ON sc.id = p.scenario_id {span_runs} \
                  {filter} ORDER BY su.name, b.name, sc.name, p.path, x.first_bseq"
             ),
@@ -178,7 +179,8 @@ async fn rows(store: &Store, suite: Option<&str>, table: Table) -> Result<Rows, 
             ],
             format!(
                 "SELECT su.name, b.name, sc.name, p.path, f.view, f.rule, f.grp, f.attribute, f.ordinal, \
-                 x.severity, x.accepted, x.message, x.start_state, x.first_seen_run, x.first_seen_at, \
+                 x.severity, x.accepted, x.message, x.start_state, COALESCE(x.first_seen_run, r1.id), \
+                 COALESCE(x.first_seen_at, r1.started_at), \
                  r1.id, r1.started_at, r2.id, r2.started_at, x.last_bseq \
                  FROM finding_spans x JOIN fingerprints f ON f.id = x.fp_id JOIN branches b ON b.id = x.branch_id \
                  JOIN suites su ON su.id = b.suite_id JOIN pages p ON p.id = f.page_id \
@@ -195,8 +197,8 @@ async fn rows(store: &Store, suite: Option<&str>, table: Table) -> Result<Rows, 
             let mut row: Vec<Json> = Vec::with_capacity(n);
             for (i, v) in r.iter().enumerate() {
                 row.push(match (table, i) {
-                    (Table::Pages, 5) => json!(super::model::PageVerdict::of_code(v.int()).word()),
-                    (Table::Pages, 10 | 12) | (Table::Findings, 14 | 16 | 18) => time(v),
+                    (Table::Pages, 5) => json!(v.int() != 0),
+                    (Table::Pages, 8 | 10) | (Table::Findings, 14 | 16 | 18) => time(v),
                     (Table::Findings, 9) => json!(super::record::severity_of(v.int()).to_string()),
                     (Table::Findings, 10) => {
                         json!(["no", "yes", "expired"][v.int().clamp(0, 2) as usize])

@@ -76,26 +76,6 @@ pub enum PageVerdict {
 }
 
 impl PageVerdict {
-    /// The stored code.
-    pub(crate) fn code(self) -> i64 {
-        match self {
-            PageVerdict::Pass => 0,
-            PageVerdict::Warn => 1,
-            PageVerdict::Fail => 2,
-            PageVerdict::Unreachable => 3,
-        }
-    }
-
-    /// The verdict of a stored code.
-    pub(crate) fn of_code(code: i64) -> Self {
-        match code {
-            0 => PageVerdict::Pass,
-            1 => PageVerdict::Warn,
-            2 => PageVerdict::Fail,
-            _ => PageVerdict::Unreachable,
-        }
-    }
-
     /// `pass`, `warn`, `fail`, `unreachable`.
     pub fn word(self) -> &'static str {
         match self {

@@ -69,7 +69,7 @@ pub struct RunRow {
 const RUN_COLUMNS: &str = "r.id, s.name, b.name, r.label, r.shard, r.started_at, r.ended_at, r.tool, \
     r.rules_version, r.commit_sha, r.ci_url, r.exit_code, r.complete, r.baseline, r.baseline_run, \
     r.pages, r.passed, r.failed, r.errors, r.warnings, r.accepted, r.new_count, r.reopened, r.fixed, \
-    r.not_checked, r.seq, r.branch_id, r.bseq FROM runs r JOIN suites s ON s.id = r.suite_id \
+    r.not_checked, r.seq, r.branch_id, r.bseq, r.baseline_branch, r.baseline_bseq FROM runs r JOIN suites s ON s.id = r.suite_id \
     JOIN branches b ON b.id = r.branch_id";
 
 fn run_row(r: &[Value]) -> RunRow {
@@ -208,7 +208,7 @@ async fn show_in(conn: &mut Conn, store: &Store, id: &str) -> Result<RunDetail, 
     let at = [branch, Value::Int(bseq)];
     let mut pages: Vec<ShownPage> = conn
         .query(
-            "SELECT sc.name, p.path, ps.final_path, ps.verdict, ps.errors, ps.warnings, ps.accepted, rs.rules \
+            "SELECT sc.name, p.path, ps.final_path, ps.unreachable, rs.rules \
              FROM page_spans ps JOIN pages p ON p.id = ps.page_id JOIN scenarios sc ON sc.id = p.scenario_id \
              JOIN rule_sets rs ON rs.id = ps.rule_set \
              WHERE ps.branch_id = $1 AND ps.first_bseq <= $2 AND (ps.last_bseq IS NULL OR ps.last_bseq >= $2)",
@@ -221,11 +221,15 @@ async fn show_in(conn: &mut Conn, store: &Store, id: &str) -> Result<RunDetail, 
             scenario: r[0].text(),
             path: r[1].text(),
             final_path: r[2].opt_text(),
-            verdict: PageVerdict::of_code(r[3].int()).word(),
-            errors: r[4].int(),
-            warnings: r[5].int(),
-            accepted: r[6].int(),
-            judged: rules_of(&r[7].text()).into_iter().collect(),
+            verdict: if r[3].int() != 0 {
+                PageVerdict::Unreachable.word()
+            } else {
+                PageVerdict::Pass.word()
+            },
+            errors: 0,
+            warnings: 0,
+            accepted: 0,
+            judged: rules_of(&r[4].text()).into_iter().collect(),
         })
         .collect();
     pages.sort_by(|a, b| (&a.scenario, &a.path).cmp(&(&b.scenario, &b.path)));
@@ -253,8 +257,10 @@ async fn show_in(conn: &mut Conn, store: &Store, id: &str) -> Result<RunDetail, 
     for r in conn
         .query(
             "SELECT s.fp_id, s.first_bseq, s.severity, s.accepted, s.message, s.start_state, \
-             s.first_seen_run, s.first_seen_at, s.runs_seen, sc.name, p.path, f.view, f.rule, \
-             f.attribute, f.ordinal, f.grp FROM finding_spans s JOIN fingerprints f ON f.id = s.fp_id \
+             COALESCE(s.first_seen_run, fr.id), COALESCE(s.first_seen_at, fr.started_at), s.runs_seen, \
+             sc.name, p.path, f.view, f.rule, f.attribute, f.ordinal, f.grp FROM finding_spans s \
+             LEFT JOIN runs fr ON fr.branch_id = s.branch_id AND fr.bseq = s.first_bseq \
+             JOIN fingerprints f ON f.id = s.fp_id \
              JOIN pages p ON p.id = f.page_id JOIN scenarios sc ON sc.id = p.scenario_id \
              WHERE s.branch_id = $1 AND s.first_bseq <= $2 AND (s.last_bseq IS NULL OR s.last_bseq >= $2)",
             &at,
@@ -286,14 +292,41 @@ async fn show_in(conn: &mut Conn, store: &Store, id: &str) -> Result<RunDetail, 
         });
     }
     findings.sort_by(|a, b| a.key.cmp(&b.key));
+    // A page's verdict and counts follow from its findings in the run.
+    let mut counts: HashMap<(&str, &str), [i64; 3]> = HashMap::new();
+    for f in &findings {
+        let c = counts.entry((&f.key.scenario, &f.key.path)).or_default();
+        let slot = match (f.accepted, f.severity) {
+            (true, _) => 2,
+            (false, Severity::Error) => 0,
+            (false, Severity::Warning) => 1,
+        };
+        c[slot] += 1;
+    }
+    for p in &mut pages {
+        let [errors, warnings, accepted] = counts
+            .get(&(p.scenario.as_str(), p.path.as_str()))
+            .copied()
+            .unwrap_or_default();
+        (p.errors, p.warnings, p.accepted) = (errors, warnings, accepted);
+        if p.verdict != PageVerdict::Unreachable.word() {
+            p.verdict = match (errors, warnings) {
+                (0, 0) => PageVerdict::Pass.word(),
+                (0, _) => PageVerdict::Warn.word(),
+                _ => PageVerdict::Fail.word(),
+            };
+        }
+    }
     let mut fixed = Vec::new();
     let mut not_checked = Vec::new();
     for r in conn
         .query(
-            "SELECT g.fixed, g.severity, g.message, sc.name, p.path, f.view, f.rule, f.attribute, f.ordinal \
+            "SELECT g.fixed, b.severity, b.message, sc.name, p.path, f.view, f.rule, f.attribute, f.ordinal \
              FROM finding_gone g JOIN fingerprints f ON f.id = g.fp_id JOIN pages p ON p.id = f.page_id \
-             JOIN scenarios sc ON sc.id = p.scenario_id WHERE g.run_seq = $1",
-            std::slice::from_ref(&seq),
+             JOIN scenarios sc ON sc.id = p.scenario_id LEFT JOIN finding_spans b ON b.fp_id = g.fp_id \
+             AND b.branch_id = $2 AND b.first_bseq <= $3 AND (b.last_bseq IS NULL OR b.last_bseq >= $3) \
+             WHERE g.run_seq = $1",
+            &[seq.clone(), row[28].clone(), row[29].clone()],
         )
         .await
         .db(store)?
@@ -413,6 +446,16 @@ pub async fn prune(store: &Store, suite: Option<&str>, keep: Keep) -> Result<u64
             }
         }
     }
+    // Spans first seen in a run about to go keep its id and time.
+    conn.exec_in(
+        "UPDATE finding_spans SET first_seen_run = r.id, first_seen_at = r.started_at FROM runs r \
+         WHERE r.branch_id = finding_spans.branch_id AND r.bseq = finding_spans.first_bseq \
+         AND finding_spans.first_seen_run IS NULL AND r.seq IN ({ids})",
+        &[],
+        &doomed,
+    )
+    .await
+    .db(store)?;
     for table in ["run_groups", "finding_marks", "finding_gone"] {
         conn.exec_in(&format!("DELETE FROM {table} WHERE run_seq IN ({{ids}})"), &[], &doomed)
             .await
@@ -433,11 +476,16 @@ pub async fn prune(store: &Store, suite: Option<&str>, keep: Keep) -> Result<u64
             .db(store)?
         {
             let oldest = b[1].opt_int().unwrap_or(i64::MAX);
-            for table in ["page_spans", "finding_spans"] {
+            // A finding span stays while a kept run's fixed or not-checked
+            // finding takes its severity and message from it.
+            for (table, kept) in [
+                ("page_spans", ""),
+                ("finding_spans", " AND fp_id NOT IN (SELECT fp_id FROM finding_gone)"),
+            ] {
                 conn.exec(
                     &format!(
                         "DELETE FROM {table} WHERE branch_id = $1 AND \
-                         ((last_bseq IS NOT NULL AND last_bseq < $2) OR $3 = 1)"
+                         ((last_bseq IS NOT NULL AND last_bseq < $2) OR $3 = 1){kept}"
                     ),
                     &[b[0].clone(), Value::Int(oldest), (oldest == i64::MAX).into()],
                 )

@@ -388,6 +388,7 @@ async fn record_in(
             bseq,
             baseline: baseline.to_string(),
             base_id: base.as_ref().map(|b| b.id.clone()),
+            base_at: base.as_ref().map(|b| (b.branch_id, b.bseq)),
             pages: &pages,
             page_order: &page_order,
             findings: &findings,
@@ -441,7 +442,7 @@ async fn load_past(
     let empty = Arc::new(BTreeSet::new());
     for r in conn
         .query(
-            "SELECT page_id, first_bseq, last_bseq, final_path, verdict, rule_set FROM page_spans \
+            "SELECT page_id, first_bseq, last_bseq, final_path, unreachable, rule_set FROM page_spans \
              WHERE branch_id = $1 AND first_bseq <= $2",
             &[bb.clone(), xb.clone()],
         )
@@ -452,27 +453,32 @@ async fn load_past(
             first: r[1].int(),
             last: clip(&r[2]),
             final_path: r[3].opt_text(),
-            unreachable: r[4].int() == super::model::PageVerdict::Unreachable.code(),
+            unreachable: r[4].int() != 0,
             judged: rule_sets.get(&r[5].int()).unwrap_or(&empty).clone(),
         });
     }
     let ids: Vec<i64> = findings.iter().map(|f| f.0).collect();
     for r in conn
         .query_in(
-            "SELECT fp_id, first_bseq, last_bseq, first_seen_run, first_seen_at FROM finding_spans \
-             WHERE branch_id = $1 AND first_bseq <= $2 AND fp_id IN ({ids})",
+            "SELECT s.fp_id, s.first_bseq, s.last_bseq, COALESCE(s.first_seen_run, fr.id), \
+             COALESCE(s.first_seen_at, fr.started_at) FROM finding_spans s \
+             LEFT JOIN runs fr ON fr.branch_id = s.branch_id AND fr.bseq = s.first_bseq \
+             WHERE s.branch_id = $1 AND s.first_bseq <= $2 AND s.fp_id IN ({ids})",
             &[bb.clone(), xb.clone()],
             &ids,
         )
         .await
         .db(store)?
     {
-        past.findings.entry(r[0].int()).or_default().push(FindingSpan {
-            first: r[1].int(),
-            last: clip(&r[2]),
-            first_seen_run: r[3].text(),
-            first_seen_at: r[4].int(),
-        });
+        past.findings
+            .entry(r[0].int())
+            .or_default()
+            .push(FindingSpan {
+                first: r[1].int(),
+                last: clip(&r[2]),
+                first_seen_run: r[3].text(),
+                first_seen_at: r[4].int(),
+            });
     }
     for r in conn
         .query(

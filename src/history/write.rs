@@ -19,6 +19,8 @@ pub(crate) struct RunWrite<'a> {
     pub(crate) bseq: i64,
     pub(crate) baseline: String,
     pub(crate) base_id: Option<String>,
+    /// The baseline's branch and number on it.
+    pub(crate) base_at: Option<(i64, i64)>,
     pub(crate) pages: &'a HashMap<i64, &'a PageInput>,
     pub(crate) page_order: &'a [i64],
     pub(crate) findings: &'a [(i64, i64, &'a FindingInput)],
@@ -63,7 +65,7 @@ pub(crate) async fn write_run(
     let mut open: HashMap<i64, (i64, Vec<Value>)> = HashMap::new();
     for r in conn
         .query(
-            "SELECT id, page_id, final_path, verdict, errors, warnings, accepted, rule_set \
+            "SELECT id, page_id, final_path, unreachable, rule_set \
              FROM page_spans WHERE branch_id = $1 AND last_bseq IS NULL",
             &[w.branch_id.into()],
         )
@@ -79,10 +81,7 @@ pub(crate) async fn write_run(
         let p = w.pages[id];
         let state = vec![
             Value::from(p.final_path.clone()),
-            Value::Int(p.verdict.code()),
-            Value::Int(p.errors.into()),
-            Value::Int(p.warnings.into()),
-            Value::Int(p.accepted.into()),
+            Value::from(p.unreachable()),
             Value::Int(set_ids[&rules_text(&p.judged)]),
         ];
         match open.remove(id) {
@@ -117,8 +116,8 @@ pub(crate) async fn write_run(
     .await
     .db(store)?;
     conn.insert_many(
-        "INSERT INTO page_spans (page_id, branch_id, first_bseq, final_path, verdict, errors, warnings, accepted, rule_set)",
-        9,
+        "INSERT INTO page_spans (page_id, branch_id, first_bseq, final_path, unreachable, rule_set)",
+        6,
         new_spans,
         "",
     )
@@ -139,8 +138,10 @@ pub(crate) async fn write_run(
     let mut open: HashMap<i64, Open> = HashMap::new();
     for r in conn
         .query(
-            "SELECT id, fp_id, severity, accepted, message, first_bseq, start_state, first_seen_run, \
-             first_seen_at, runs_seen FROM finding_spans WHERE branch_id = $1 AND last_bseq IS NULL",
+            "SELECT s.id, s.fp_id, s.severity, s.accepted, s.message, s.first_bseq, s.start_state, \
+             COALESCE(s.first_seen_run, fr.id), COALESCE(s.first_seen_at, fr.started_at), s.runs_seen \
+             FROM finding_spans s LEFT JOIN runs fr ON fr.branch_id = s.branch_id AND fr.bseq = s.first_bseq \
+             WHERE s.branch_id = $1 AND s.last_bseq IS NULL",
             &[w.branch_id.into()],
         )
         .await
@@ -196,7 +197,13 @@ pub(crate) async fn write_run(
         ]);
         spans.extend([Value::Int(fp), w.branch_id.into(), w.bseq.into()]);
         spans.extend([Value::Int(same.0), Value::Int(same.1), same.2.into()]);
-        spans.extend(history_values(h));
+        let mut values = history_values(h);
+        if h.first_seen_run == run.id {
+            // First seen in the span's own first run: said by the run's row.
+            values[1] = Value::Null;
+            values[2] = Value::Null;
+        }
+        spans.extend(values);
     }
     close.extend(open.into_values().map(|o| o.id));
     conn.exec_in(
@@ -233,8 +240,9 @@ pub(crate) async fn write_run(
             "INSERT INTO runs (id, suite_id, branch_id, bseq, shard, label, started_at, ended_at, \
              recorded_at, tool, rules_version, commit_sha, ci_url, exit_code, complete, baseline, \
              baseline_run, pages, passed, failed, errors, warnings, accepted, new_count, reopened, \
-             fixed, not_checked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING seq",
+             fixed, not_checked, baseline_branch, baseline_bseq) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, \
+             $26, $27, $28, $29) RETURNING seq",
             &[
                 run.id.as_str().into(),
                 w.suite_id.into(),
@@ -263,6 +271,8 @@ pub(crate) async fn write_run(
                 count(super::states::State::Reopened).into(),
                 (w.fixed.len() as i64).into(),
                 (w.not_checked.len() as i64).into(),
+                w.base_at.map(|b| b.0).into(),
+                w.base_at.map(|b| b.1).into(),
             ],
         )
         .await
@@ -282,19 +292,13 @@ pub(crate) async fn write_run(
     .db(store)?;
     let mut gone = Vec::new();
     for (fixed, list) in [(true, w.fixed), (false, w.not_checked)] {
-        for (fp, g) in list {
-            gone.extend([
-                Value::Int(seq),
-                Value::Int(*fp),
-                fixed.into(),
-                Value::Int(severity_code(g.severity)),
-                g.message.as_str().into(),
-            ]);
+        for (fp, _) in list {
+            gone.extend([Value::Int(seq), Value::Int(*fp), fixed.into()]);
         }
     }
     conn.insert_many(
-        "INSERT INTO finding_gone (run_seq, fp_id, fixed, severity, message)",
-        5,
+        "INSERT INTO finding_gone (run_seq, fp_id, fixed)",
+        3,
         gone,
         "",
     )
