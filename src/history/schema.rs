@@ -29,6 +29,22 @@
 //!   `prune` keeps while a kept run refers to it).
 //! - `rule_sets`: the distinct sets of judging rules, shared by page spans.
 //! - `history_meta`: the schema version.
+//!
+//! How the trend views (issue #20) read it, each from one branch's rows:
+//! - compliance per run: `runs.passed / runs.pages`, with `label`, `tool`,
+//!   `rules_version` to mark changes (no join);
+//! - errors and warnings per run per rule group, accepted as its own series:
+//!   `run_groups` joined to `runs` (8 rows a run);
+//! - pages × runs strip: `page_spans` say audited (or unreachable) from
+//!   `first_bseq` to `last_bseq`; the verdict in each run follows from the
+//!   `finding_spans` of the page's fingerprints (error or warning, not
+//!   accepted) over the same numbers; a page no longer crawled is a span that ended;
+//! - open findings, oldest first: `finding_spans WHERE last_bseq IS NULL`,
+//!   ordered by first seen (`COALESCE(first_seen_at, started_at of the run at
+//!   first_bseq)`), runs seen `runs_seen + last_bseq of the branch - first_bseq`;
+//! - a run's new and fixed: spans beginning at its number with a `start_state`
+//!   new or reopened, plus its `finding_marks` of those states; its
+//!   `finding_gone` rows with `fixed = 1`.
 
 use super::db::Engine;
 
