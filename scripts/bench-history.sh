@@ -12,6 +12,14 @@
 #
 # Usage: scripts/bench-history.sh [NIGHTS] [PG_NIGHTS]   (defaults 365 and 365)
 # A release build; not a test: the figures go in the README by hand.
+#
+# Figures of 2026-12-04 (the 2-core shared machine, under the load of two other
+# builds; medians): SQLite, 365 nights: recording a night 560 ms (p90 826 ms,
+# the last 30 nights 551 ms), file 147 MB after the year (about 390 KB a
+# changing night), an unchanged night 0 bytes of file growth (one runs row and
+# 8 run_groups rows, in pages the file already had), history list 2.0 ms,
+# a run's states (history show) 202 ms. PostgreSQL 15, 60 nights: recording
+# 1.05 s, list 8.3 ms, show 189 ms, database 63 MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nights=${1:-365}
