@@ -20,6 +20,7 @@ pub(crate) mod error;
 pub mod expect;
 pub mod finding;
 pub(crate) mod glob;
+pub mod history;
 pub mod journal;
 pub(crate) mod journey;
 pub(crate) mod json_locate;
