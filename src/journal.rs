@@ -61,6 +61,14 @@ pub struct RunRecord {
     /// The scenarios in report order (file, then scenario).
     #[serde(default)]
     pub scenarios: Vec<String>,
+    /// Each scenario's base URL: the history keys its pages relative to it
+    /// (a page list of `check`: none, each page's own origin).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub base_urls: std::collections::BTreeMap<String, String>,
+    /// The rules `off` in each scenario (they judged none of its pages).
+    #[serde(default, skip_serializing_if = "std::collections::HashMap::is_empty")]
+    pub rules_off:
+        std::collections::HashMap<String, std::collections::BTreeSet<crate::rules::Rule>>,
 }
 
 /// A scenario as it ended.

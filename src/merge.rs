@@ -64,6 +64,12 @@ impl Merged {
                         first.scenarios.push(name);
                     }
                 }
+                for (scenario, base) in run.base_urls {
+                    first.base_urls.entry(scenario).or_insert(base);
+                }
+                for (scenario, off) in run.rules_off {
+                    first.rules_off.entry(scenario).or_insert(off);
+                }
             }
         }
     }
@@ -99,9 +105,39 @@ impl Merged {
     }
 }
 
+/// A merged run's journal, and what its shards said of themselves.
+pub(crate) struct MergedRun {
+    /// The merged journal.
+    pub journal: PathBuf,
+    /// The run ids of the shards, once each.
+    pub run_ids: BTreeSet<String>,
+    /// The shards of a `K/N` split that no input holds (`K/N` each).
+    pub missing: Vec<String>,
+}
+
+impl MergedRun {
+    /// A sharded run is recorded once: every shard of one run id, none
+    /// missing unless `partial`.
+    pub(crate) fn check_shards(&self, partial: bool) -> Result<(), String> {
+        if self.run_ids.len() > 1 {
+            return Err(format!(
+                "the shards are of different runs ({}): give each shard of one run the same --run-id",
+                self.run_ids.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !self.missing.is_empty() && !partial {
+            return Err(format!(
+                "shard {} missing: merge every shard, or pass --partial to record the run as incomplete",
+                self.missing.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Merges `inputs` into a journal in `dir` (written beside, then moved into
-/// place, so an input in `dir` is read whole first) and returns its path.
-pub(crate) fn merge(inputs: &[PathBuf], dir: &Path) -> Result<PathBuf, String> {
+/// place, so an input in `dir` is read whole first).
+pub(crate) fn merge(inputs: &[PathBuf], dir: &Path) -> Result<MergedRun, String> {
     let shards = inputs
         .iter()
         .map(|path| find(path))
@@ -111,18 +147,35 @@ pub(crate) fn merge(inputs: &[PathBuf], dir: &Path) -> Result<PathBuf, String> {
     let journal = Journal::append(scratch.path()).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut merged = Merged::default();
     // The run record goes first: shards are read once for it.
+    let mut run_ids = BTreeSet::new();
+    let mut splits: Vec<(u64, u64)> = Vec::new();
     for shard in &shards {
-        match shard {
-            Shard::Report(report) => merged.run(run_of_report(report)),
-            Shard::Journal(path) => {
-                if let Some(Ok((_, record))) = journal::Reader::open(path)?.next() {
-                    if let Some(run) = record.run {
-                        merged.run(run);
-                    }
-                }
-            }
+        let run = match shard {
+            Shard::Report(report) => Some(run_of_report(report)),
+            Shard::Journal(path) => match journal::Reader::open(path)?.next() {
+                Some(Ok((_, record))) => record.run,
+                _ => None,
+            },
+        };
+        let Some(run) = run else { continue };
+        run_ids.insert(run.info.id.clone());
+        if let Some(split) = run
+            .info
+            .shard
+            .as_deref()
+            .and_then(|s| s.parse::<crate::shard::Shard>().ok())
+        {
+            splits.push((split.index, split.count));
         }
+        merged.run(run);
     }
+    let missing: Vec<String> = match splits.iter().map(|(_, n)| *n).max() {
+        Some(count) => (1..=count)
+            .filter(|k| !splits.iter().any(|(i, _)| i == k))
+            .map(|k| format!("{k}/{count}"))
+            .collect(),
+        None => Vec::new(),
+    };
     let mut run = merged.run.clone().unwrap_or_else(|| RunRecord {
         info: RunInfo {
             id: uuid::Uuid::new_v4().to_string(),
@@ -133,6 +186,8 @@ pub(crate) fn merge(inputs: &[PathBuf], dir: &Path) -> Result<PathBuf, String> {
         tool: Tool::this(),
         rules_version: crate::rules::rules_version(),
         scenarios: Vec::new(),
+        base_urls: Default::default(),
+        rules_off: Default::default(),
     });
     run.info.shard = None;
     journal.write(&Record {
@@ -242,7 +297,11 @@ pub(crate) fn merge(inputs: &[PathBuf], dir: &Path) -> Result<PathBuf, String> {
     let target = dir.join(journal::FILE_NAME);
     std::fs::rename(scratch.path().join(journal::FILE_NAME), &target)
         .map_err(|e| format!("{}: {e}", target.display()))?;
-    Ok(target)
+    Ok(MergedRun {
+        journal: target,
+        run_ids,
+        missing,
+    })
 }
 
 fn ensure(dir: &Path) -> Result<&Path, String> {
@@ -268,5 +327,7 @@ fn run_of_report(report: &Report) -> RunRecord {
         tool: report.tool.clone(),
         rules_version: crate::rules::rules_version(),
         scenarios,
+        base_urls: Default::default(),
+        rules_off: Default::default(),
     }
 }

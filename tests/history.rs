@@ -1,6 +1,10 @@
 //! The history store against both real engines: every state test runs on a
 //! SQLite file in a temporary directory and on a PostgreSQL database of a
 //! real server (tests/history/pg.rs).
+// The harness starts and stops a throwaway PostgreSQL cluster (initdb, pg_ctl)
+// and joins the threads of concurrent recordings: blocking waits in a test
+// binary, never on the tool's runtime.
+#![allow(clippy::disallowed_methods)]
 
 #[path = "history/pg.rs"]
 mod pg;

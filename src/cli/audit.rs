@@ -70,7 +70,31 @@ pub(super) fn run_record(
         tool: Tool::this(),
         rules_version: crate::rules::rules_version(),
         scenarios: scenario_order(work),
+        base_urls: match work {
+            Work::Plans(plans) => pipeline::runs_of(plans)
+                .map(|(plan, scenario)| (scenario.name.clone(), plan.base_url.to_string()))
+                .collect(),
+            Work::Pages(..) => Default::default(),
+        },
+        rules_off: match work {
+            Work::Plans(plans) => pipeline::runs_of(plans)
+                .map(|(_, scenario)| (scenario.name.clone(), off(&scenario.settings)))
+                .collect(),
+            Work::Pages(_, _, settings) => [("logged-out".to_string(), off(settings))]
+                .into_iter()
+                .collect(),
+        },
     })
+}
+
+/// The rules a scenario's settings turn off.
+fn off(settings: &crate::settings::Settings) -> std::collections::BTreeSet<crate::rules::Rule> {
+    settings
+        .levels
+        .iter()
+        .filter(|(_, level)| level.severity().is_none())
+        .map(|(rule, _)| *rule)
+        .collect()
 }
 
 /// Launches the browser, audits, writes the reports, returns the exit code.
@@ -82,6 +106,7 @@ pub(super) async fn execute(
 ) -> Result<ExitCode, Fatal> {
     let options = common.audit_options()?;
     let targets = output_targets(common)?;
+    let memory = super::history::memory_of(common, common.shard.is_some())?;
     let work = match work {
         Work::Plans(plans) => Work::Plans(select_scenarios(plans, &common.scenarios)?),
         pages => pages,
@@ -180,25 +205,36 @@ pub(super) async fn execute(
         ..Record::default()
     });
     drop(journal);
-    let (head, pages, _) = journal::report_of(&path).map_err(Fatal::Usage)?;
+    let (head, pages, end) = journal::report_of(&path).map_err(Fatal::Usage)?;
     // What was audited before a failure is still reported; the failure decides the exit code.
     let error = match outcome.error.take() {
         Some(error) if head.summary.pages == 0 => return Err(error),
         error => error,
     };
-    write_reports(&head, &pages, &targets, common, quiet)?;
     if let Some(error) = error {
+        write_reports(&head, &pages, &targets, common, quiet)?;
         eprintln!(
             "error: the audit stopped early; the reports hold the {} pages audited before",
             head.summary.pages
         );
         return Err(error);
     }
+    let code = super::history::record_and_report(
+        &path,
+        head,
+        &pages,
+        end.as_ref(),
+        memory,
+        &targets,
+        common,
+        quiet,
+    )
+    .await?;
     if outcome.internal_errors > 0 {
         return Err(Fatal::Internal(format!(
             "{} page(s) could not be audited because insider-audit failed on them (listed under skipped as \"internal error\"): please report it; the other pages are in the reports",
             outcome.internal_errors
         )));
     }
-    Ok(ExitCode::of_findings(head.fails_at(common.threshold())))
+    Ok(code)
 }

@@ -1,19 +1,42 @@
 //! `merge`: one report from shard reports or journals, in every format asked
-//! for, written from the merged journal in `--out-dir`.
+//! for, written from the merged journal in `--out-dir`; with `--history`, the
+//! sharded run is recorded once (all shards of one run id, none missing
+//! unless `--partial`).
 
 use super::options::Common;
-use super::output::{output_targets, write_reports};
+use super::output::output_targets;
 use crate::error::{ExitCode, Fatal};
 use std::path::PathBuf;
 
-pub(super) fn merge_reports(
+pub(super) async fn merge_reports(
     inputs: &[PathBuf],
+    partial: bool,
     common: &Common,
     quiet: bool,
 ) -> Result<ExitCode, Fatal> {
     let targets = output_targets(common)?;
-    let journal = crate::merge::merge(inputs, &common.out_dir).map_err(Fatal::Usage)?;
-    let (head, pages, _) = crate::journal::report_of(&journal).map_err(Fatal::Usage)?;
-    write_reports(&head, &pages, &targets, common, quiet)?;
-    Ok(ExitCode::of_findings(head.fails_at(common.threshold())))
+    let memory = super::history::memory_of(common, false)?;
+    let merged = crate::merge::merge(inputs, &common.out_dir).map_err(Fatal::Usage)?;
+    if memory.is_some() {
+        merged.check_shards(partial).map_err(Fatal::Usage)?;
+    }
+    let (head, pages, mut end) =
+        crate::journal::report_of(&merged.journal).map_err(Fatal::Usage)?;
+    if partial && !merged.missing.is_empty() {
+        // A partial run is never a baseline.
+        if let Some(end) = &mut end {
+            end.stopped = Some(format!("shards missing: {}", merged.missing.join(", ")));
+        }
+    }
+    super::history::record_and_report(
+        &merged.journal,
+        head,
+        &pages,
+        end.as_ref(),
+        memory,
+        &targets,
+        common,
+        quiet,
+    )
+    .await
 }

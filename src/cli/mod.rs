@@ -5,6 +5,7 @@
 mod audit;
 mod diff;
 mod discover;
+mod history;
 mod init;
 mod merge;
 mod options;
@@ -65,9 +66,19 @@ pub enum Command {
         /// JSON reports, journals (pages.jsonl) or directories holding either.
         #[arg(required = true, value_name = "SHARD.json|DIR")]
         inputs: Vec<PathBuf>,
+        /// With --history: record the run even when shards are missing (it is
+        /// recorded as incomplete, never a baseline).
+        #[arg(long)]
+        partial: bool,
         /// Options shared by the auditing commands (formats, outputs, --fail-on).
         #[command(flatten)]
         common: Common,
+    },
+    /// The history of scheduled audits: runs, states, backfill, pruning, export.
+    History {
+        /// What to do with the store.
+        #[command(subcommand)]
+        command: crate::history::cli::HistoryCommand,
     },
     /// Check scenario files without starting a browser.
     Validate {
@@ -227,7 +238,21 @@ async fn run(cli: Cli) -> ExitCode {
             Ok(plans) => audit::execute(Work::Plans(plans), &common, quiet, None).await,
             Err(e) => Err(e),
         },
-        Command::Merge { inputs, common } => merge::merge_reports(&inputs, &common, quiet),
+        Command::Merge {
+            inputs,
+            partial,
+            common,
+        } => merge::merge_reports(&inputs, partial, &common, quiet).await,
+        Command::History { command } => {
+            let mut out = std::io::stdout().lock();
+            match crate::history::cli::execute(command, &mut out).await {
+                Ok(code) => Ok(code),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return error.exit_code();
+                }
+            }
+        }
         Command::Diff {
             old,
             new,

@@ -1,11 +1,6 @@
-//! `history record`: earlier runs read from their JSON reports, every file
-//! checked before anything is recorded, oldest run first.
-//!
-//! TODO(integrator): journals (`DIR/pages.jsonl`) are not read yet — their
-//! format is being rewritten; a directory holding only a journal is refused
-//! with a message saying so. Build a [`RunInput`] from the journal's records
-//! (its first `{"run": ...}` record gives id, suite, shard, started_at,
-//! rules_version) the way [`run_from_report`] does from a report.
+//! `history record`: earlier runs read from their JSON reports or journals
+//! (`pages.jsonl`, the run's own record), every file checked before anything
+//! is recorded, oldest run first.
 
 use super::cli::RecordArgs;
 use super::model::{run_from_report, RunInput, RunMeta};
@@ -47,15 +42,15 @@ fn files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, HistoryError> {
                 .filter(|p| p.extension().is_some_and(|x| x == "json"))
                 .collect();
             if found.is_empty() {
-                let journal = input.join("pages.jsonl");
-                return Err(HistoryError::Usage(if journal.exists() {
-                    format!(
-                        "{}: journals cannot be recorded yet; record the run's JSON report (--format json)",
-                        journal.display()
-                    )
-                } else {
-                    format!("{}: no JSON report in this directory", input.display())
-                }));
+                let journal = input.join(crate::journal::FILE_NAME);
+                if journal.exists() {
+                    files.push(journal);
+                    continue;
+                }
+                return Err(HistoryError::Usage(format!(
+                    "{}: no JSON report or journal in this directory",
+                    input.display()
+                )));
             }
             found.sort();
             files.extend(found);
@@ -66,8 +61,27 @@ fn files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, HistoryError> {
     Ok(files)
 }
 
-/// The run one report file describes.
+/// The run one report file or journal describes.
 fn run_of(path: &Path, args: &RecordArgs) -> Result<RunInput, HistoryError> {
+    if path.extension().is_some_and(|e| e == "jsonl") {
+        let (head, _, end) = crate::journal::report_of(path).map_err(HistoryError::Usage)?;
+        let (_, branch, label, _) = args.meta();
+        let mut run = super::from_journal::run_from_journal(
+            path,
+            &head,
+            end.as_ref(),
+            super::from_journal::RunContext {
+                branch: branch.map(str::to_string),
+                label: label.map(str::to_string),
+                ..Default::default()
+            },
+        )
+        .map_err(HistoryError::Usage)?;
+        if let (Some(suite), _, _, _) = args.meta() {
+            run.suite = suite.to_string();
+        }
+        return Ok(run);
+    }
     let report = crate::report::read_json_report(path).map_err(HistoryError::Usage)?;
     if report.schema_version != 1 {
         return Err(HistoryError::Usage(format!(

@@ -13,6 +13,7 @@ pub(crate) mod backfill;
 pub mod cli;
 pub(crate) mod db;
 pub mod export;
+pub mod from_journal;
 pub mod model;
 pub mod query;
 pub mod record;

@@ -2,7 +2,7 @@
 //! was audited (a live run, a journal, a JSON report), with findings keyed by
 //! host- and port-independent fingerprints.
 
-use crate::report::Report;
+use crate::report::{PageReport, Report};
 use crate::rules::{Group, Rule, Severity};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
@@ -209,6 +209,119 @@ pub fn relative_path(url: &str, base: Option<&url::Url>) -> String {
     }
 }
 
+/// The base a page's paths are relative to: its scenario's base URL, else
+/// the page URL's own origin.
+fn base_of(page: &PageReport, base: Option<&url::Url>) -> Option<url::Url> {
+    base.cloned().or_else(|| {
+        url::Url::parse(&page.url)
+            .ok()
+            .and_then(|u| u.join("/").ok())
+    })
+}
+
+/// The fingerprints of a page's findings, in the page's order: what the
+/// store keys them by, and how a report's findings find their states.
+pub fn page_keys(page: &PageReport, base: Option<&url::Url>) -> Vec<FindingKey> {
+    let base = base_of(page, base);
+    let path = relative_path(&page.url, base.as_ref());
+    let views: Vec<String> = page
+        .findings
+        .iter()
+        .map(|f| {
+            f.view
+                .as_deref()
+                .map(|v| relative_path(v, base.as_ref()))
+                .unwrap_or_default()
+        })
+        .collect();
+    fingerprints(page.findings.iter().zip(&views).map(|(f, view)| {
+        (
+            page.scenario.as_str(),
+            path.as_str(),
+            view.as_str(),
+            f.rule,
+            f.attribute.as_deref().unwrap_or(""),
+        )
+    }))
+}
+
+/// One audited page as the history records it, with its findings: paths
+/// relative to `base` (its scenario's base URL), judged by every rule but
+/// those `off` in its scenario, a finding an `expired` accept entry matches
+/// marked as such.
+pub fn page_input(
+    page: &PageReport,
+    base: Option<&url::Url>,
+    off: Option<&BTreeSet<Rule>>,
+    expired: &[crate::settings::AcceptEntry],
+) -> (PageInput, Vec<FindingInput>) {
+    let keys = page_keys(page, base);
+    let base = base_of(page, base);
+    let base = base.as_ref();
+    let path = relative_path(&page.url, base);
+    let unreachable = page
+        .findings
+        .iter()
+        .any(|f| f.rule == Rule::PageUnreachable);
+    let counts = page.counts();
+    let verdict = if unreachable {
+        PageVerdict::Unreachable
+    } else {
+        match page.verdict() {
+            crate::verdict::Verdict::Pass => PageVerdict::Pass,
+            crate::verdict::Verdict::Warn => PageVerdict::Warn,
+            crate::verdict::Verdict::Fail => PageVerdict::Fail,
+        }
+    };
+    let input = PageInput {
+        scenario: page.scenario.clone(),
+        path,
+        final_path: if unreachable {
+            None
+        } else {
+            page.final_url.as_deref().map(|u| relative_path(u, base))
+        },
+        verdict,
+        errors: counts.errors as u32,
+        warnings: counts.warnings as u32,
+        accepted: page.accepted().count() as u32,
+        judged: if unreachable {
+            [Rule::PageUnreachable].into_iter().collect()
+        } else {
+            Rule::ALL
+                .iter()
+                .copied()
+                .filter(|r| off.is_none_or(|off| !off.contains(r)))
+                .collect()
+        },
+    };
+    let url_path = url::Url::parse(&page.url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    let findings = page
+        .findings
+        .iter()
+        .zip(keys)
+        .map(|(f, key)| FindingInput {
+            key,
+            severity: f.severity,
+            group: f.rule.group(),
+            message: f.message.clone(),
+            accepted: f.accepted.is_some(),
+            accept_expired: f.accepted.is_none()
+                && expired.iter().any(|e| {
+                    e.rule == f.rule
+                        && e.attribute
+                            .as_ref()
+                            .is_none_or(|a| f.attribute.as_ref() == Some(a))
+                        && (e.pages.is_empty() || e.pages.iter().any(|g| g.matches(&url_path)))
+                        && e.scenario.as_deref().is_none_or(|s| s == page.scenario)
+                }),
+        })
+        .collect();
+    (input, findings)
+}
+
 /// What a report does not say about its run, for [`run_from_report`].
 #[derive(Debug, Clone, Default)]
 pub struct RunMeta {
@@ -235,6 +348,8 @@ pub struct RunMeta {
     /// The base URL per scenario; a scenario not named is keyed relative to
     /// each page URL's origin.
     pub base_urls: HashMap<String, url::Url>,
+    /// The rules `off` per scenario (they judged none of its pages).
+    pub rules_off: HashMap<String, BTreeSet<Rule>>,
 }
 
 /// The run a JSON report describes. A report does not say which rules were
@@ -246,90 +361,17 @@ pub fn run_from_report(report: &Report, meta: RunMeta) -> RunInput {
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|_| Utc::now());
     let ended_at = started_at + chrono::Duration::milliseconds(report.duration_ms as i64);
-    let all: BTreeSet<Rule> = Rule::ALL.iter().copied().collect();
     let mut pages = Vec::new();
     let mut findings = Vec::new();
     for page in &report.pages {
-        let base = meta.base_urls.get(&page.scenario);
-        // Without a base URL, paths are relative to the page URL's origin.
-        let origin_base = url::Url::parse(&page.url)
-            .ok()
-            .and_then(|u| u.join("/").ok());
-        let base = base.or(origin_base.as_ref());
-        let path = relative_path(&page.url, base);
-        let unreachable = page
-            .findings
-            .iter()
-            .any(|f| f.rule == Rule::PageUnreachable);
-        let counts = page.counts();
-        let verdict = if unreachable {
-            PageVerdict::Unreachable
-        } else {
-            match page.verdict() {
-                crate::verdict::Verdict::Pass => PageVerdict::Pass,
-                crate::verdict::Verdict::Warn => PageVerdict::Warn,
-                crate::verdict::Verdict::Fail => PageVerdict::Fail,
-            }
-        };
-        pages.push(PageInput {
-            scenario: page.scenario.clone(),
-            path: path.clone(),
-            final_path: if unreachable {
-                None
-            } else {
-                page.final_url.as_deref().map(|u| relative_path(u, base))
-            },
-            verdict,
-            errors: counts.errors as u32,
-            warnings: counts.warnings as u32,
-            accepted: page.accepted().count() as u32,
-            judged: if unreachable {
-                [Rule::PageUnreachable].into_iter().collect()
-            } else {
-                all.clone()
-            },
-        });
-        let views: Vec<String> = page
-            .findings
-            .iter()
-            .map(|f| {
-                f.view
-                    .as_deref()
-                    .map(|v| relative_path(v, base))
-                    .unwrap_or_default()
-            })
-            .collect();
-        let keys = fingerprints(page.findings.iter().zip(&views).map(|(f, view)| {
-            (
-                page.scenario.as_str(),
-                path.as_str(),
-                view.as_str(),
-                f.rule,
-                f.attribute.as_deref().unwrap_or(""),
-            )
-        }));
-        let url_path = url::Url::parse(&page.url)
-            .map(|u| u.path().to_string())
-            .unwrap_or_default();
-        for (f, key) in page.findings.iter().zip(keys) {
-            let accept_expired = f.accepted.is_none()
-                && report.settings.expired.iter().any(|e| {
-                    e.rule == f.rule
-                        && e.attribute
-                            .as_ref()
-                            .is_none_or(|a| f.attribute.as_ref() == Some(a))
-                        && (e.pages.is_empty() || e.pages.iter().any(|g| g.matches(&url_path)))
-                        && e.scenario.as_deref().is_none_or(|s| s == page.scenario)
-                });
-            findings.push(FindingInput {
-                key,
-                severity: f.severity,
-                group: f.rule.group(),
-                message: f.message.clone(),
-                accepted: f.accepted.is_some(),
-                accept_expired,
-            });
-        }
+        let (page, page_findings) = page_input(
+            page,
+            meta.base_urls.get(&page.scenario),
+            meta.rules_off.get(&page.scenario),
+            &report.settings.expired,
+        );
+        pages.push(page);
+        findings.extend(page_findings);
     }
     let s = &report.summary;
     RunInput {

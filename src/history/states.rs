@@ -7,28 +7,10 @@ use crate::rules::{Rule, Severity};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
 
-/// A finding's state in a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum State {
-    /// Never seen in the baseline runs.
-    New,
-    /// The last baseline run that audited its page and judged its rule had it.
-    Open,
-    /// Seen before, but that last run did not have it.
-    Reopened,
-}
+/// A finding's state in a run: the one type the reports show.
+pub use crate::finding::FindingState as State;
 
 impl State {
-    /// `new`, `open`, `reopened`.
-    pub fn word(self) -> &'static str {
-        match self {
-            State::New => "new",
-            State::Open => "open",
-            State::Reopened => "reopened",
-        }
-    }
-
     /// The stored code.
     pub(crate) fn code(self) -> i64 {
         match self {
