@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Same pages and findings as another build: runs BASE_BIN and NEW_BIN on the
 # demo, on the generated benchmark shop and on its heavy variant, and diffs
-# their JSON reports normalised (times, durations, run ids, ports and push
-# timings removed). Exit 0 when every pair is the same.
+# their JSON reports normalised (times, durations, run ids, ports, and each
+# push's time and recorder sequence number removed: their order stays). Exit 0 when every pair is the same.
 #
 # Usage: scripts/compare-builds.sh BASE_BIN [NEW_BIN] [PAGES]
 #        (NEW_BIN defaults to this tree's release build; PAGES to 200)
@@ -29,7 +29,10 @@ for key in ("started_at", "duration_ms", "run", "tool"):
 for page in report.get("pages", []):
     page.pop("load_ms", None)
     for push in page.get("pushes", []):
+        # When and at which of the recorder's own events it happened: the
+        # order of the pushes is the array's.
         push.pop("t", None)
+        push.pop("seq", None)
 text = json.dumps(report, indent=1, sort_keys=True)
 print(re.sub(r"http://127\.0\.0\.1:\d+", "http://HOST", text))
 PY
