@@ -10,7 +10,16 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
-const BIN: &str = "/usr/lib/postgresql/15/bin";
+/// The server binaries of Debian's newest installed PostgreSQL.
+static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let mut versions: Vec<u32> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed (apt-get install -y postgresql)")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    versions.sort();
+    let version = versions.last().expect("a PostgreSQL version in /usr/lib/postgresql");
+    format!("/usr/lib/postgresql/{version}/bin")
+});
 
 struct Server {
     port: u16,
@@ -70,7 +79,7 @@ fn start() -> Server {
     let data_s = data.to_str().unwrap();
     run(
         as_postgres(
-            &Path::new(BIN).join("initdb"),
+            &Path::new(BIN.as_str()).join("initdb"),
             &[
                 "-D",
                 data_s,
@@ -92,7 +101,7 @@ fn start() -> Server {
     let log = dir.join("log");
     run(
         as_postgres(
-            &Path::new(BIN).join("pg_ctl"),
+            &Path::new(BIN.as_str()).join("pg_ctl"),
             &[
                 "-D",
                 data_s,
@@ -114,10 +123,11 @@ fn start() -> Server {
     };
     let script = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 0.2; done; \
-         {runner}{BIN}/pg_ctl -D '{data}' stop -m immediate >/dev/null 2>&1; rm -rf '{dir}'",
+         {runner}{bin}/pg_ctl -D '{data}' stop -m immediate >/dev/null 2>&1; rm -rf '{dir}'",
         pid = std::process::id(),
         data = data.display(),
-        dir = dir.display()
+        dir = dir.display(),
+        bin = BIN.as_str()
     );
     Command::new("sh")
         .args(["-c", &script])
