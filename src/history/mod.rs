@@ -14,6 +14,7 @@ pub mod cli;
 pub(crate) mod db;
 pub mod export;
 pub mod from_journal;
+pub mod maintain;
 pub mod model;
 pub mod query;
 pub mod record;

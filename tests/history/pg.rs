@@ -17,7 +17,9 @@ static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .collect();
     versions.sort();
-    let version = versions.last().expect("a PostgreSQL version in /usr/lib/postgresql");
+    let version = versions
+        .last()
+        .expect("a PostgreSQL version in /usr/lib/postgresql");
     format!("/usr/lib/postgresql/{version}/bin")
 });
 
