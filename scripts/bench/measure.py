@@ -12,8 +12,9 @@ Usage: measure.py RESULT.json -- COMMAND [ARGS...]
   covers the whole tree. A descendant still alive 15 s after the contender
   exited is reported as a leftover and killed (it must be ours: it descends from
   the contender).
-- tool_rss: the peak RSS of the contender's main process (VmHWM while it
-  runs, and its ru_maxrss when it is reaped).
+- tool_rss: the peak RSS (VmHWM) of the contender's main process, sampled
+  every 200 ms (its ru_maxrss when reaped would count the Chromium processes
+  it reaped).
 - cpu_by_role: the CPU-s of each kind of process, from samples every 200 ms of
   /proc/PID/stat: "tool" (the contender's own process: insider-audit, the
   Playwright peer's node, the floor), and Chromium's "browser", "renderer",
@@ -138,11 +139,9 @@ def main():
             tool_rss = max(tool_rss, hwm)
         deadline = time.monotonic() + INTERVAL
         while time.monotonic() < deadline:
-            pid, st, own = os.wait4(child.pid, os.WNOHANG)
+            pid, st, _ = os.wait4(child.pid, os.WNOHANG)
             if pid == child.pid:
                 status = st
-                # Its own peak, also in the last moments between two samples.
-                tool_rss = max(tool_rss, own.ru_maxrss)
                 break
             time.sleep(0.02)
     wall = time.monotonic() - start
