@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Same pages and findings as another build: runs BASE_BIN and NEW_BIN on the
 # demo, on the generated benchmark shop and on its heavy variant, and diffs
-# their JSON reports normalised (times, durations, run ids, ports, and each
+# their JSON reports normalised (times, durations and step durations, run ids, ports, and each
 # push's time and recorder sequence number removed: their order stays). Exit 0 when every pair is the same.
 #
 # Usage: scripts/compare-builds.sh BASE_BIN [NEW_BIN] [PAGES]
@@ -26,6 +26,9 @@ import json, re, sys
 report = json.load(open(sys.argv[1]))
 for key in ("started_at", "duration_ms", "run", "tool"):
     report.pop(key, None)
+for scenario in report.get("scenarios", []):
+    for step in scenario.get("steps", []):
+        step.pop("ms", None)
 for page in report.get("pages", []):
     page.pop("load_ms", None)
     for push in page.get("pushes", []):
