@@ -115,14 +115,7 @@ pub fn run_from_journal(
         ci_job_url: context.ci_job_url,
         exit_code: context.exit_code,
         complete,
-        summary: RunSummary {
-            pages: s.pages as u64,
-            passed: s.passed as u64,
-            failed: s.failed as u64,
-            errors: s.errors as u64,
-            warnings: s.warnings as u64,
-            accepted: s.accepted as u64,
-        },
+        summary: RunSummary::from(s),
         pages,
         findings,
     })

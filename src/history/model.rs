@@ -62,6 +62,20 @@ pub struct RunSummary {
     pub accepted: u64,
 }
 
+impl From<&crate::report::Summary> for RunSummary {
+    /// A report's (or a journal head's) summary, as the store counts it.
+    fn from(s: &crate::report::Summary) -> Self {
+        RunSummary {
+            pages: s.pages as u64,
+            passed: s.passed as u64,
+            failed: s.failed as u64,
+            errors: s.errors as u64,
+            warnings: s.warnings as u64,
+            accepted: s.accepted as u64,
+        }
+    }
+}
+
 /// How a page came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PageVerdict {
@@ -390,14 +404,7 @@ pub fn run_from_report(report: &Report, meta: RunMeta) -> RunInput {
         ci_job_url: meta.ci_job_url,
         exit_code: meta.exit_code,
         complete: meta.complete,
-        summary: RunSummary {
-            pages: s.pages as u64,
-            passed: s.passed as u64,
-            failed: s.failed as u64,
-            errors: s.errors as u64,
-            warnings: s.warnings as u64,
-            accepted: s.accepted as u64,
-        },
+        summary: RunSummary::from(s),
         pages,
         findings,
     }

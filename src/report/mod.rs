@@ -163,7 +163,7 @@ impl Head {
         if !self.scenario_names.contains(&page.scenario) {
             self.scenario_names.push(page.scenario.clone());
         }
-        self.worst = self.worst.max(page.counted().map(|f| f.severity).max());
+        self.worst = self.worst.max(page.worst());
         self.fired.extend(page.findings.iter().map(|f| f.rule));
         self.fresh += page
             .counted()
@@ -407,12 +407,8 @@ impl Report {
     /// Whether a finding that counts (not accepted) is at or above `threshold`
     /// (`None`: never fail).
     pub fn fails_at(&self, threshold: Option<Severity>) -> bool {
-        threshold.is_some_and(|t| {
-            self.pages
-                .iter()
-                .flat_map(PageReport::counted)
-                .any(|f| f.severity >= t)
-        })
+        let worst = self.pages.iter().filter_map(PageReport::worst).max();
+        threshold.is_some_and(|t| worst.is_some_and(|w| w >= t))
     }
 
     /// Its head and its pages, to be written in any format.
@@ -437,6 +433,11 @@ impl PageReport {
     /// The findings that count for the verdict and `--fail-on` (not accepted).
     pub fn counted(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.counts())
+    }
+
+    /// The most severe finding that counts, if any (what `--fail-on` looks at).
+    pub fn worst(&self) -> Option<Severity> {
+        self.counted().map(|f| f.severity).max()
     }
 
     /// The accepted findings.
