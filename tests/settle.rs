@@ -94,3 +94,44 @@ async fn fixed_settle_holds_with_the_renderer_slowed_4x() {
 async fn fixed_settle_holds_with_the_renderer_slowed_8x() {
     settle_with(SettleMode::Fixed, Some(8.0)).await;
 }
+
+/// A page whose main thread is blocked for 6 s (a long hydration on a slow
+/// phone or a loaded runner) after it started a fetch or a timer: the work
+/// waits for the page, not for the clock, so it is not taken for a long poll
+/// and the late init is seen, in both settle modes; a long poll on a page
+/// that is free stops counting after 5 s, so it is judged before the cap.
+#[tokio::test]
+async fn work_delayed_by_a_blocked_main_thread_is_waited_for_and_a_long_poll_is_not() {
+    // Two pages blocked for 6 s, and a chat widget's long poll.
+    const STALLED_AND_POLL: &[&str] = &[
+        "/settle/stall-fetch.html",
+        "/settle/stall-timer.html",
+        "/settle/long-poll.html",
+    ];
+    for mode in [SettleMode::Auto, SettleMode::Fixed] {
+        let mut options = test_options(20);
+        options.visit.mode = mode;
+        options.visit.max_settle = Duration::from_secs(15);
+        let results = audit_fixtures(
+            STALLED_AND_POLL,
+            Session::LoggedOut,
+            Expectations::default(),
+            options,
+        )
+        .await;
+        for (path, result) in STALLED_AND_POLL.iter().zip(&results) {
+            assert_eq!(
+                rule_ids(result),
+                expected(&[]),
+                "{path} ({mode:?}; still busy: {:?}): {:#?}",
+                result.capture.still_busy,
+                result.findings
+            );
+            assert!(
+                result.capture.still_busy.is_none(),
+                "{path} ({mode:?}): {:?}",
+                result.capture.still_busy
+            );
+        }
+    }
+}

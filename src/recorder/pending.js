@@ -17,7 +17,18 @@
   // order they were set; frame and idle callbacks in the order requested).
   // A promise the page gets back is settled as the browser's own is, so an
   // unhandled failed `fetch` still raises `unhandledrejection`.
-  var LONG_LIVED_MS = 5000; // work open longer (a long poll, a stream) does not count
+  // Work that stays open (a long poll, a stream, a frame that never comes)
+  // stops counting once it is long-lived: open for LONG_LIVED_MS *and* across
+  // LONG_LIVED_PROBES of the tool's probes. A probe runs only when the main
+  // thread is free, so work waiting on the page itself (callbacks behind a
+  // 6 s hydration, a timer made late by it) does not age while the page is
+  // blocked: the clock alone would take it for a long poll and judge early.
+  var LONG_LIVED_MS = 5000;
+  var LONG_LIVED_PROBES = 10;
+  var probes = 0; // busy() calls answered so far
+  function longLived(since, probe, t) {
+    return t - since > LONG_LIVED_MS && probes - probe > LONG_LIVED_PROBES;
+  }
   var PromiseCtor = Promise;
   var promiseThen = Promise.prototype.then;
   var portProto = MessagePort.prototype;
@@ -53,7 +64,7 @@
   var nextWork = 0;
   function begin(kind) {
     nextWork += 1;
-    work[nextWork] = { kind: kind, since: now() };
+    work[nextWork] = { kind: kind, since: now(), probe: probes };
     return nextWork;
   }
   function end(id) { afterTask(function () { delete work[id]; }); }
@@ -204,7 +215,7 @@
           if (options !== undefined) markerArgs[1] = options;
           var marker;
           try { marker = apply(requestMarker, window, markerArgs); } catch (e) { return id; }
-          frames[id] = { kind: kind, since: now(), loop: scheduleCount(callback) >= 3, marker: marker };
+          frames[id] = { kind: kind, since: now(), probe: probes, loop: scheduleCount(callback) >= 3, marker: marker };
           return id;
         }
       }[request];
@@ -301,6 +312,7 @@
   // ran, work in flight by kind, the earliest one-shot timer or frame due
   // within the window, whether recurring work runs, and when the last push was.
   function busy(windowMs) {
+    probes += 1;
     var t = now();
     var soon = null;
     var recurring = intervalCount > 0;
@@ -310,19 +322,20 @@
     var ids = objectKeys(timeouts);
     for (var i = 0; i < ids.length; i++) {
       var timer = timeouts[ids[i]];
-      if (t - timer.due > LONG_LIVED_MS) continue; // overdue for good: a starved or frozen page
+      if (t > timer.due && timer.overdue === undefined) timer.overdue = probes;
+      if (timer.overdue !== undefined && longLived(timer.due, timer.overdue, t)) continue; // a frozen timer queue
       if (timer.loop) recurring = true; else due(timer.due - t);
     }
     ids = objectKeys(frames);
     for (i = 0; i < ids.length; i++) {
       var frame = frames[ids[i]];
-      if (t - frame.since > LONG_LIVED_MS) continue; // a frame that never comes (nothing rendered)
+      if (longLived(frame.since, frame.probe, t)) continue; // a frame that never comes (nothing rendered)
       if (frame.loop) recurring = true; else { due(0); kinds[frame.kind] = (kinds[frame.kind] || 0) + 1; }
     }
     ids = objectKeys(work);
     for (i = 0; i < ids.length; i++) {
       var item = work[ids[i]];
-      if (t - item.since > LONG_LIVED_MS) continue;
+      if (longLived(item.since, item.probe, t)) continue;
       inFlight += 1;
       kinds[item.kind] = (kinds[item.kind] || 0) + 1;
     }

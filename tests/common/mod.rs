@@ -51,6 +51,11 @@ pub async fn fixture_server() -> StaticServer {
         "/api/catalog.json".into(),
         Resource::file("catalog.json", catalog(400)),
     );
+    // A long poll: answered after a minute, when the page is long judged.
+    files.insert(
+        "/api/poll".into(),
+        Resource::file("poll.json", "{}").with_delay(Duration::from_secs(60)),
+    );
     StaticServer::start(files).await.expect("fixture server")
 }
 
