@@ -18,6 +18,7 @@ pub mod demo;
 pub mod diff;
 pub(crate) mod error;
 pub mod expect;
+pub(crate) mod fault;
 pub mod finding;
 pub(crate) mod glob;
 pub mod history;

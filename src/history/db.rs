@@ -7,11 +7,12 @@ use std::fmt::Write;
 use std::time::Duration;
 
 /// How long a recording waits for another one's lock before it gives up.
-pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(30);
+pub const LOCK_WAIT: Duration = Duration::from_secs(30);
 
-/// The PostgreSQL advisory lock every writer takes (any constant would do; this
-/// one spells "insider-audit history" in no particular way).
-const PG_LOCK_KEY: i64 = 0x1a5d_e2a0_d175_0001;
+/// The PostgreSQL advisory lock every writer takes (any constant would do).
+/// Another session holding it (`SELECT pg_advisory_lock(…)`, e.g. around a
+/// backup) keeps recordings waiting, up to [`LOCK_WAIT`].
+pub const PG_WRITER_LOCK: i64 = 0x1a5d_e2a0_d175_0001;
 
 /// A value bound to, or read from, a statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,7 +311,7 @@ impl Conn {
                 .await?;
                 self.query(
                     "SELECT pg_advisory_xact_lock($1)",
-                    &[Value::Int(PG_LOCK_KEY)],
+                    &[Value::Int(PG_WRITER_LOCK)],
                 )
                 .await
                 .map(drop)

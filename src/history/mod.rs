@@ -24,6 +24,7 @@ pub mod store;
 pub(crate) mod view;
 pub(crate) mod write;
 
+pub use db::{LOCK_WAIT, PG_WRITER_LOCK};
 pub use model::{
     fingerprints, relative_path, run_from_report, FindingInput, FindingKey, PageInput, PageVerdict,
     RunInput, RunMeta, RunSummary,

@@ -206,6 +206,7 @@ pub async fn record(
     conn.begin_write().await.db(store)?;
     match record_in(&mut conn, store, run, baseline).await {
         Ok(recorded) => {
+            crate::fault::abort_at(crate::fault::Place::Record, "before-commit");
             conn.commit().await.db(store)?;
             tracing::debug!(store = %store.shown(), run = %run.id, "recorded the run");
             Ok(recorded)

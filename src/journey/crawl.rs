@@ -381,7 +381,7 @@ impl CrawlJob {
     /// Visits the URL and judges the page (page rules; the session rules come
     /// in frontier order), taking its screenshot while the tab is still on it.
     pub(super) async fn run(self, tab: Tab) -> (CrawlVisit, Tab) {
-        road::inject_fault(road::Fault::Visit, self.url.as_str());
+        crate::fault::panic_on_page(crate::fault::Place::Visit, self.url.as_str());
         let visit = tab
             .visit(self.url.as_str(), &self.options, Some(&self.scope))
             .await;

@@ -41,7 +41,7 @@ impl Road {
     ) -> Inspected {
         let judged = if self.judge && visit.out_of_scope.is_none() {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                inject_fault(Fault::Judge, &visit.capture.url);
+                crate::fault::panic_on_page(crate::fault::Place::Judge, &visit.capture.url);
                 checks::judge(&visit.capture, context)
             }))
             .map_err(|panic| panic_message(panic.as_ref()))
@@ -79,33 +79,4 @@ pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".into())
-}
-
-/// Where a fault can be injected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Fault {
-    /// While the page rules judge a page.
-    Judge,
-    /// In a crawl visit's task, before the visit.
-    Visit,
-}
-
-/// Fault injection for the tests of the tool's own failures (debug builds
-/// only): `INSIDER_AUDIT_FAULT=judge:SUBSTRING` (or `visit:`) panics on the
-/// pages whose URL holds SUBSTRING.
-pub(super) fn inject_fault(at: Fault, url: &str) {
-    if !cfg!(debug_assertions) {
-        return;
-    }
-    let Ok(spec) = std::env::var("INSIDER_AUDIT_FAULT") else {
-        return;
-    };
-    let (place, needle) = spec.split_once(':').unwrap_or(("judge", spec.as_str()));
-    let wanted = match place {
-        "visit" => Fault::Visit,
-        _ => Fault::Judge,
-    };
-    if wanted == at && !needle.is_empty() && url.contains(needle) {
-        panic!("injected fault ({place}) on {url}");
-    }
 }

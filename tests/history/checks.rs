@@ -38,7 +38,7 @@ async fn doctor(store: &Store, sql: &str) {
 }
 
 /// A JSON report of one page on `origin`, with the `message` given.
-fn report(id: &str, day: u32, origin: &str, message: &str) -> String {
+pub(super) fn report(id: &str, day: u32, origin: &str, message: &str) -> String {
     serde_json::json!({
         "schema_version": 1,
         "tool": {"name": "insider-audit", "version": "0.1.0"},
