@@ -26,6 +26,18 @@ pub enum HistoryCommand {
     Forget(ForgetArgs),
     /// Runs, pages and findings as CSV or JSON Lines.
     Export(ExportArgs),
+    /// The trend views live from the store, read-only, until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+/// `history serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArg,
+    /// Where to listen; loopback by default (port 0: any free port, printed).
+    #[arg(long, default_value = "127.0.0.1:8750")]
+    addr: std::net::SocketAddr,
 }
 
 /// The store option every subcommand takes.
@@ -261,6 +273,9 @@ pub async fn execute(
             let mut bytes = Vec::new();
             export(&store, a.suite.as_deref(), a.format, &tables, &mut bytes).await?;
             emit(a.output.as_deref(), stdout, &bytes)?;
+        }
+        HistoryCommand::Serve(a) => {
+            return super::serve::serve(a.store.store()?, a.addr, stdout).await;
         }
     }
     Ok(ExitCode::Clean)

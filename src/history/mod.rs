@@ -19,6 +19,7 @@ pub mod model;
 pub mod query;
 pub mod record;
 pub(crate) mod schema;
+pub(crate) mod serve;
 pub mod states;
 pub mod store;
 pub(crate) mod view;
