@@ -2,12 +2,14 @@
 //! journal's first line), the pipeline audits into the journal, and the
 //! reports are written from the journal, page by page.
 
+use super::notify::{digest_of, Notifier};
 use super::options::Common;
 use super::output::{output_targets, write_reports};
 use super::plans::{select_scenarios, Work};
 use crate::audit::PageResult;
 use crate::error::{ExitCode, Fatal};
 use crate::journal::{self, Journal, Record, RunEnd, RunRecord};
+use crate::notify::RunDigest;
 use crate::pipeline::{self, BrowserSource, RunOutcome, Sinks};
 use crate::progress::Progress;
 use crate::replay::Replays;
@@ -97,12 +99,32 @@ fn off(settings: &crate::settings::Settings) -> std::collections::BTreeSet<crate
         .collect()
 }
 
-/// Launches the browser, audits, writes the reports, returns the exit code.
+/// Launches the browser, audits, writes the reports, sends the run's message
+/// (`--notify`), returns the exit code.
 pub(super) async fn execute(
     work: Work,
     common: &Common,
     quiet: bool,
     own_suite: Option<&str>,
+) -> Result<ExitCode, Fatal> {
+    let Some(notifier) = Notifier::of(common)? else {
+        return audit_run(work, common, quiet, own_suite, &mut None).await;
+    };
+    let mut digest = None;
+    let result = audit_run(work, common, quiet, own_suite, &mut digest).await;
+    let suite = common.suite.as_deref().or(own_suite);
+    notifier.after(digest, &result, suite, common).await;
+    result
+}
+
+/// Launches the browser, audits, writes the reports, returns the exit code;
+/// `digest` gathers what the run's message says.
+async fn audit_run(
+    work: Work,
+    common: &Common,
+    quiet: bool,
+    own_suite: Option<&str>,
+    digest: &mut Option<RunDigest>,
 ) -> Result<ExitCode, Fatal> {
     let options = common.audit_options()?;
     let targets = output_targets(common)?;
@@ -206,6 +228,7 @@ pub(super) async fn execute(
     });
     drop(journal);
     let (head, pages, end) = journal::report_of(&path).map_err(Fatal::Usage)?;
+    *digest = Some(digest_of(&head, common.label.as_deref()));
     // What was audited before a failure is still reported; the failure decides the exit code.
     let error = match outcome.error.take() {
         Some(error) if head.summary.pages == 0 => return Err(error),
@@ -228,6 +251,7 @@ pub(super) async fn execute(
         &targets,
         common,
         quiet,
+        digest,
     )
     .await?;
     if outcome.internal_errors > 0 {
