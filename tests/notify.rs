@@ -473,3 +473,67 @@ async fn the_demo_posts_one_message() {
     );
     assert!(!ran.stdout.contains(SECRET) && !ran.stderr.contains(SECRET));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_cannot_run_posts_without_a_history() {
+    let (addr, hook) = webhook(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let url = hook_url(addr);
+    let args = [
+        "check",
+        "-q",
+        "--browser",
+        "/nonexistent/chromium",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--notify",
+        &url,
+        "http://127.0.0.1:9/",
+    ];
+    let ran = insider_audit(&args, &[]).await;
+    assert_eq!(ran.code, 3, "{}", ran.stderr);
+    let posts = received(&hook);
+    assert_eq!(
+        posts.len(),
+        1,
+        "exit 3 posts under the default `new`, history or not"
+    );
+    let body = &posts[0].1;
+    assert_eq!(body["exit_code"], 3);
+    assert_eq!(
+        body["suite"], "http://127.0.0.1:9",
+        "check's suite: the first origin"
+    );
+    assert_eq!(body["recorded"], false);
+    assert_eq!(body["summary"], Value::Null);
+    let error = body["error"].as_str().unwrap();
+    assert!(error.starts_with("no Chromium browser found"), "{error}");
+    assert!(body["text"]
+        .as_str()
+        .unwrap()
+        .contains("The audit could not run: no Chromium"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shard_sends_nothing_of_its_own() {
+    let (addr, hook) = webhook(&[]).await;
+    let url = hook_url(addr);
+    let args = [
+        "check",
+        "-q",
+        "--shard",
+        "1/2",
+        "--notify",
+        &url,
+        "http://127.0.0.1:9/",
+    ];
+    let ran = insider_audit(&args, &[]).await;
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("give --notify to `merge`"),
+        "{}",
+        ran.stderr
+    );
+    assert!(received(&hook).is_empty());
+}

@@ -107,13 +107,16 @@ pub(super) async fn execute(
     quiet: bool,
     own_suite: Option<&str>,
 ) -> Result<ExitCode, Fatal> {
-    let Some(notifier) = Notifier::of(common)? else {
+    let Some(notifier) = Notifier::of(common, common.shard.is_some())? else {
         return audit_run(work, common, quiet, own_suite, &mut None).await;
     };
+    // Known before the run, for the message of a run that cannot start.
+    let suite = suite_of(&work, common, own_suite).ok();
     let mut digest = None;
     let result = audit_run(work, common, quiet, own_suite, &mut digest).await;
-    let suite = common.suite.as_deref().or(own_suite);
-    notifier.after(digest, &result, suite, common).await;
+    notifier
+        .after(digest, &result, suite.as_deref(), common)
+        .await;
     result
 }
 

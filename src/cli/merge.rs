@@ -16,7 +16,7 @@ pub(super) async fn merge_reports(
     common: &Common,
     quiet: bool,
 ) -> Result<ExitCode, Fatal> {
-    let Some(notifier) = Notifier::of(common)? else {
+    let Some(notifier) = Notifier::of(common, false)? else {
         return merge_run(inputs, partial, common, quiet, &mut None).await;
     };
     let mut digest = None;

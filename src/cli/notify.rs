@@ -22,8 +22,17 @@ pub(super) struct Notifier {
 impl Notifier {
     /// The webhooks of `--notify`, else of `INSIDER_AUDIT_NOTIFY` (URLs
     /// separated by spaces); `None` when there are none. A bad URL is a usage
-    /// error that does not repeat the URL.
-    pub(super) fn of(common: &Common) -> Result<Option<Notifier>, Fatal> {
+    /// error that does not repeat the URL. A shard sends nothing (the sharded
+    /// run is one run, and `merge` tells of it), like it records nothing.
+    pub(super) fn of(common: &Common, shard: bool) -> Result<Option<Notifier>, Fatal> {
+        if shard {
+            return match common.notify.is_empty() {
+                true => Ok(None),
+                false => Err(Fatal::Usage(
+                    "a --shard run sends no message of its own: give --notify to `merge`, which tells of the sharded run once".into(),
+                )),
+            };
+        }
         let from_env = std::env::var("INSIDER_AUDIT_NOTIFY").unwrap_or_default();
         let urls: Vec<&str> = match common.notify.is_empty() {
             true => from_env.split_whitespace().collect(),
