@@ -537,3 +537,25 @@ async fn a_shard_sends_nothing_of_its_own() {
     );
     assert!(received(&hook).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_https_webhook_is_spoken_to_in_tls() {
+    // A plain-HTTP server behind an https:// URL: the client's TLS hello
+    // reaches it (no request is made in the clear) and the handshake fails.
+    let (addr, hook) = webhook(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("https://{addr}/hook/{SECRET}");
+    let ran = merge(dir.path(), "h1", &["--notify", &url], &[]).await;
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!(
+            "the notification to https://{addr}/… was not delivered: TLS: "
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        received(&hook).is_empty(),
+        "nothing was posted in the clear"
+    );
+}
