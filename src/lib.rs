@@ -28,6 +28,7 @@ pub(crate) mod json_locate;
 pub mod jsvalue;
 pub(crate) mod merge;
 pub(crate) mod network;
+pub mod notify;
 pub mod pipeline;
 pub(crate) mod progress;
 pub(crate) mod redact;

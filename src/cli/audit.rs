@@ -2,12 +2,14 @@
 //! journal's first line), the pipeline audits into the journal, and the
 //! reports are written from the journal, page by page.
 
+use super::notify::{digest_of, Notifier};
 use super::options::Common;
 use super::output::{output_targets, write_reports};
 use super::plans::{select_scenarios, Work};
 use crate::audit::PageResult;
 use crate::error::{ExitCode, Fatal};
 use crate::journal::{self, Journal, Record, RunEnd, RunRecord};
+use crate::notify::RunDigest;
 use crate::pipeline::{self, BrowserSource, RunOutcome, Sinks};
 use crate::progress::Progress;
 use crate::replay::Replays;
@@ -97,12 +99,35 @@ fn off(settings: &crate::settings::Settings) -> std::collections::BTreeSet<crate
         .collect()
 }
 
-/// Launches the browser, audits, writes the reports, returns the exit code.
+/// Launches the browser, audits, writes the reports, sends the run's message
+/// (`--notify`), returns the exit code.
 pub(super) async fn execute(
     work: Work,
     common: &Common,
     quiet: bool,
     own_suite: Option<&str>,
+) -> Result<ExitCode, Fatal> {
+    let Some(notifier) = Notifier::of(common, common.shard.is_some())? else {
+        return audit_run(work, common, quiet, own_suite, &mut None).await;
+    };
+    // Known before the run, for the message of a run that cannot start.
+    let suite = suite_of(&work, common, own_suite).ok();
+    let mut digest = None;
+    let result = audit_run(work, common, quiet, own_suite, &mut digest).await;
+    notifier
+        .after(digest, &result, suite.as_deref(), common)
+        .await;
+    result
+}
+
+/// Launches the browser, audits, writes the reports, returns the exit code;
+/// `digest` gathers what the run's message says.
+async fn audit_run(
+    work: Work,
+    common: &Common,
+    quiet: bool,
+    own_suite: Option<&str>,
+    digest: &mut Option<RunDigest>,
 ) -> Result<ExitCode, Fatal> {
     let options = common.audit_options()?;
     let targets = output_targets(common)?;
@@ -206,6 +231,7 @@ pub(super) async fn execute(
     });
     drop(journal);
     let (head, pages, end) = journal::report_of(&path).map_err(Fatal::Usage)?;
+    *digest = Some(digest_of(&head, common.label.as_deref()));
     // What was audited before a failure is still reported; the failure decides the exit code.
     let error = match outcome.error.take() {
         Some(error) if head.summary.pages == 0 => return Err(error),
@@ -228,6 +254,7 @@ pub(super) async fn execute(
         &targets,
         common,
         quiet,
+        digest,
     )
     .await?;
     if outcome.internal_errors > 0 {

@@ -3,6 +3,7 @@
 //! run in one transaction), then write the reports with the states in them,
 //! then decide the exit code (`--fail-on new` gates on what is new).
 
+use super::notify::changes_of;
 use super::options::Common;
 use super::options::FormatKind;
 use super::output::{write_reports, Destination};
@@ -10,6 +11,7 @@ use crate::error::{ExitCode, Fatal};
 use crate::history::from_journal::{run_from_journal, RunContext, WithHistory};
 use crate::history::{fails_new, record, Baseline, Store};
 use crate::journal::RunEnd;
+use crate::notify::RunDigest;
 use crate::report::{Head, Pages};
 use std::path::Path;
 
@@ -57,7 +59,8 @@ pub(super) fn memory_of(common: &Common, shard: bool) -> Result<Option<Memory>, 
 }
 
 /// Records the run of the journal at `journal` (when it has a memory),
-/// writes its reports, and says the exit code.
+/// writes its reports, and says the exit code; `digest` gains the run's
+/// states for its message.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn record_and_report(
     journal: &Path,
@@ -68,6 +71,7 @@ pub(super) async fn record_and_report(
     targets: &[(FormatKind, Destination)],
     common: &Common,
     quiet: bool,
+    digest: &mut Option<RunDigest>,
 ) -> Result<ExitCode, Fatal> {
     let threshold = common.threshold();
     let Some(memory) = memory else {
@@ -95,6 +99,9 @@ pub(super) async fn record_and_report(
             )));
         }
     };
+    if let Some(digest) = digest {
+        digest.changes = Some(changes_of(&input, &recorded));
+    }
     let with_history = WithHistory::new(pages, journal, &input, &recorded, &mut head);
     write_reports(&head, &with_history, targets, common, quiet)?;
     if memory.require_baseline && recorded.baseline.is_none() {

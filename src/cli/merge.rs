@@ -3,9 +3,11 @@
 //! sharded run is recorded once (all shards of one run id, none missing
 //! unless `--partial`).
 
+use super::notify::{digest_of, Notifier};
 use super::options::Common;
 use super::output::output_targets;
 use crate::error::{ExitCode, Fatal};
+use crate::notify::RunDigest;
 use std::path::PathBuf;
 
 pub(super) async fn merge_reports(
@@ -13,6 +15,25 @@ pub(super) async fn merge_reports(
     partial: bool,
     common: &Common,
     quiet: bool,
+) -> Result<ExitCode, Fatal> {
+    let Some(notifier) = Notifier::of(common, false)? else {
+        return merge_run(inputs, partial, common, quiet, &mut None).await;
+    };
+    let mut digest = None;
+    let result = merge_run(inputs, partial, common, quiet, &mut digest).await;
+    notifier
+        .after(digest, &result, common.suite.as_deref(), common)
+        .await;
+    result
+}
+
+/// Merges, records and reports; `digest` gathers what the message says.
+async fn merge_run(
+    inputs: &[PathBuf],
+    partial: bool,
+    common: &Common,
+    quiet: bool,
+    digest: &mut Option<RunDigest>,
 ) -> Result<ExitCode, Fatal> {
     let targets = output_targets(common)?;
     let memory = super::history::memory_of(common, false)?;
@@ -22,6 +43,7 @@ pub(super) async fn merge_reports(
     }
     let (head, pages, mut end) =
         crate::journal::report_of(&merged.journal).map_err(Fatal::Usage)?;
+    *digest = Some(digest_of(&head, common.label.as_deref()));
     if partial && !merged.missing.is_empty() {
         // A partial run is never a baseline.
         if let Some(end) = &mut end {
@@ -37,6 +59,7 @@ pub(super) async fn merge_reports(
         &targets,
         common,
         quiet,
+        digest,
     )
     .await
 }

@@ -8,6 +8,7 @@ mod discover;
 mod history;
 mod init;
 mod merge;
+mod notify;
 mod options;
 mod output;
 mod plans;

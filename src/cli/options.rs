@@ -211,6 +211,20 @@ pub struct Common {
     /// The branch the run audits (else $GITHUB_REF_NAME or $CI_COMMIT_REF_NAME).
     #[arg(long, value_name = "NAME")]
     pub branch: Option<String>,
+    /// Post a message about the run to this webhook (Slack, Mattermost, Google
+    /// Chat or any JSON endpoint) once it is recorded; repeatable. Else
+    /// $INSIDER_AUDIT_NOTIFY (URLs separated by spaces), which keeps the
+    /// webhook's token off the command line. Never changes the exit code.
+    #[arg(long = "notify", value_name = "URL")]
+    pub notify: Vec<String>,
+    /// Which runs send a message: new (new or reopened findings at or above
+    /// error, or warning with --fail-on warning|new:warning), failed (exit 1
+    /// or 3), always. A run that could not run (exit 3) always sends.
+    #[arg(long, value_enum, default_value = "new")]
+    pub notify_on: crate::notify::NotifyOn,
+    /// Where the run's HTML report is published, for the message.
+    #[arg(long, value_name = "URL")]
+    pub report_url: Option<String>,
     /// Which pages get a screenshot (stored in DIR/screenshots, referenced from the reports).
     #[arg(long, value_enum, default_value = "failures")]
     pub screenshots: When,
