@@ -149,7 +149,18 @@ pub fn main() -> u8 {
     };
     // The browser is spawned from this thread (block_on runs here), so its
     // parent-death signal is tied to the process's main thread.
+    // A server stops itself on a signal, after the requests in flight; every
+    // other command is dropped where it stands (closing its browser).
+    let stops_itself = matches!(
+        &cli.command,
+        Command::History {
+            command: crate::history::cli::HistoryCommand::Serve(_)
+        }
+    );
     let code = runtime.block_on(async {
+        if stops_itself {
+            return run(cli).await;
+        }
         tokio::select! {
             code = run(cli) => code,
             code = interrupted() => code,

@@ -73,19 +73,6 @@ impl Params {
             },
         }
     }
-
-    /// A position parameter (`offset`): 0 when absent.
-    pub(crate) fn offset(&self, name: &str) -> Result<u64, BadParam> {
-        match self.get(name) {
-            None | Some("") => Ok(0),
-            Some(text) => text.parse::<u64>().map_err(|_| {
-                BadParam(format!(
-                    "?{name}= must be a whole number, not {:?}",
-                    truncate(text)
-                ))
-            }),
-        }
-    }
 }
 
 fn truncate(text: &str) -> String {
@@ -192,13 +179,21 @@ mod tests {
 
     #[test]
     fn counts_are_bounded_and_checked() {
-        let p = params(&[("limit", "99999999999999999999999"), ("runs", "12"), ("bad", "1; DROP")]);
+        let p = params(&[
+            ("limit", "99999999999999999999999"),
+            ("runs", "12"),
+            ("bad", "1; DROP"),
+        ]);
         assert_eq!(p.count("limit", 50, MAX_LIMIT).unwrap(), MAX_LIMIT);
         let p2 = params(&[("limit", "1000000000")]);
         assert_eq!(p2.count("limit", 50, MAX_LIMIT).unwrap(), MAX_LIMIT);
         assert_eq!(p.count("runs", 90, 365).unwrap(), 12);
         assert_eq!(p.count("absent", 90, 365).unwrap(), 90);
-        assert!(p.count("bad", 1, 10).unwrap_err().0.contains("whole number"));
+        assert!(p
+            .count("bad", 1, 10)
+            .unwrap_err()
+            .0
+            .contains("whole number"));
         assert!(params(&[("limit", "0")]).count("limit", 5, 10).is_err());
     }
 

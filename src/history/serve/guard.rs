@@ -60,7 +60,11 @@ pub(crate) const SECURITY_HEADERS: &[(&str, &str)] = &[
 
 /// The middleware: a request for another host gets 421, a method other than
 /// GET or HEAD 405; every answer gets [`SECURITY_HEADERS`].
-pub(crate) async fn guard(State(hosts): State<Arc<Hosts>>, request: Request, next: Next) -> Response {
+pub(crate) async fn guard(
+    State(hosts): State<Arc<Hosts>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
@@ -75,7 +79,11 @@ pub(crate) async fn guard(State(hosts): State<Arc<Hosts>>, request: Request, nex
         )
             .into_response()
     } else if request.method() != Method::GET && request.method() != Method::HEAD {
-        let mut r = (StatusCode::METHOD_NOT_ALLOWED, "read-only: GET and HEAD only\n").into_response();
+        let mut r = (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "read-only: GET and HEAD only\n",
+        )
+            .into_response();
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         r

@@ -46,6 +46,10 @@ pub(crate) async fn serve(
         .local_addr()
         .map_err(|e| HistoryError::Usage(format!("could not listen on {addr}: {e}")))?;
     let hosts = Arc::new(guard::Hosts::of(bound));
+    // Listening for the signals before saying where: a stop asked for as soon
+    // as the address is known is a clean stop too.
+    let signals = Signals::listen()
+        .map_err(|e| HistoryError::Usage(format!("could not listen for signals: {e}")))?;
     let _ = writeln!(
         stdout,
         "serving {} at {}/ (read-only; Ctrl-C stops)",
@@ -60,39 +64,40 @@ pub(crate) async fn serve(
         store,
         permits: tokio::sync::Semaphore::new(STORE_PERMITS),
     });
-    let router = routes::router(app).layer(axum::middleware::from_fn_with_state(
-        hosts,
-        guard::guard,
-    ));
-    let stopped = Arc::new(std::sync::atomic::AtomicI32::new(0));
-    let signal = {
-        let stopped = stopped.clone();
-        async move {
-            let code = shutdown_signal().await;
-            stopped.store(code as i32, std::sync::atomic::Ordering::SeqCst);
-        }
+    let router =
+        routes::router(app).layer(axum::middleware::from_fn_with_state(hosts, guard::guard));
+    let signal = async {
+        let which = signals.first().await;
+        tracing::info!(?which, "stopping: answering the requests in flight");
     };
     axum::serve(listener, router)
         .with_graceful_shutdown(signal)
         .await
         .map_err(|e| HistoryError::Usage(format!("serving {bound}: {e}")))?;
-    tracing::info!("stopped serving");
-    // Stopping on request is how a server ends: a clean exit.
+    // Stopping on request is how a server ends: a clean exit (0).
     Ok(ExitCode::Clean)
 }
 
-/// Waits for SIGINT or SIGTERM; which one.
-async fn shutdown_signal() -> ExitCode {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return ExitCode::Interrupted;
+/// SIGINT and SIGTERM, listened for.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// The first of them to come, as the exit code it would be.
+    async fn first(mut self) -> ExitCode {
+        tokio::select! {
+            _ = self.interrupt.recv() => ExitCode::Interrupted,
+            _ = self.terminate.recv() => ExitCode::Terminated,
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => ExitCode::Interrupted,
-        _ = term.recv() => ExitCode::Terminated,
     }
 }

@@ -1,0 +1,256 @@
+//! `insider-audit history serve` as a client meets it, over real HTTP on
+//! loopback: the views in HTML and JSON, and the hostile requests it must
+//! survive — another Host (DNS rebinding), path traversal, a huge `?limit=`,
+//! an unknown run, a write method, 50 requests at once — and a clean stop on
+//! SIGTERM.
+// The server runs as a child process; waiting for it is a blocking call of
+// the test binary, never of the tool's runtime.
+#![allow(clippy::disallowed_methods)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A running `history serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A store holding two recorded nights of a one-page suite, one finding
+/// message carrying markup.
+fn store(dir: &std::path::Path) -> String {
+    let db = dir.join("history.db");
+    for (id, day, findings) in [("night-1", 1, 2), ("night-2", 2, 1)] {
+        let findings: Vec<serde_json::Value> = (0..findings)
+            .map(|i| {
+                serde_json::json!({"rule": "attr-format", "severity": "error",
+                    "attribute": if i == 0 { "email" } else { "phone_number" },
+                    "message": "<script>window.planted = 1</script> is not an email"})
+            })
+            .collect();
+        let report = serde_json::json!({
+            "schema_version": 1,
+            "tool": {"name": "insider-audit", "version": "0.1.0"},
+            "run": {"id": id, "suite": "shop", "shard": null},
+            "started_at": format!("2026-11-{day:02}T02:00:00.000Z"),
+            "duration_ms": 1000,
+            "summary": {"pages": 1, "passed": 0, "failed": 1, "errors": findings.len(), "warnings": 0},
+            "pages": [{
+                "url": "http://127.0.0.1:9/cart?x=<script>", "final_url": "http://127.0.0.1:9/cart?x=<script>",
+                "scenario": "logged-out", "logged_in": false, "status": 200, "load_ms": 10,
+                "user": null, "pushes": [], "findings": findings
+            }],
+            "settings": {"expired": [], "unused": []}
+        });
+        let path = dir.join(format!("{id}.json"));
+        std::fs::write(&path, report.to_string()).unwrap();
+        let out = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+            .args(["history", "record", "--history"])
+            .arg(&db)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    db.display().to_string()
+}
+
+fn start(store: &str) -> Server {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .args([
+            "history",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--history",
+            store,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+/// A response: status, headers (lower-case names), body.
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+/// One raw HTTP/1.1 request, as written (no client normalises the path).
+async fn request(addr: &str, method: &str, target: &str, host: &str, accept: &str) -> Reply {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).await.unwrap();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Reply {
+        status,
+        headers: head.to_ascii_lowercase(),
+        body: body.to_string(),
+    }
+}
+
+async fn get(server: &Server, target: &str) -> Reply {
+    request(&server.addr, "GET", target, &server.addr, "text/html").await
+}
+
+#[tokio::test]
+async fn views_answer_in_html_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&store(dir.path()));
+    let home = get(&server, "/").await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(home.headers.contains("content-type: text/html"));
+    assert!(home
+        .headers
+        .contains("content-security-policy: default-src 'none'"));
+    assert!(home.body.contains("night-2"), "{}", home.body);
+    let json = request(&server.addr, "GET", "/", &server.addr, "application/json").await;
+    assert_eq!(json.status, 200);
+    assert!(json.headers.contains("content-type: application/json"));
+    let value: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert!(value.is_object(), "{value}");
+    let same = get(&server, "/?format=json").await;
+    assert_eq!(
+        same.body, json.body,
+        "?format=json and Accept give the same JSON"
+    );
+    let run = get(&server, "/runs/night-1").await;
+    assert_eq!(run.status, 200, "{}", run.body);
+    // What a page pushed or a finding said is text, never markup.
+    for reply in [&home, &run] {
+        assert!(!reply.body.contains("<script>"), "{}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn hostile_requests_get_plain_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&store(dir.path()));
+    let addr = server.addr.clone();
+
+    // DNS rebinding: a page on another name that resolves here.
+    let port = addr.rsplit(':').next().unwrap();
+    for host in [
+        format!("evil.example:{port}"),
+        "evil.example".into(),
+        format!("127.0.0.2:{port}"),
+    ] {
+        let reply = request(&addr, "GET", "/", &host, "text/html").await;
+        assert_eq!(reply.status, 421, "Host {host}: {}", reply.body);
+        assert!(!reply.body.contains("night-"), "Host {host} read data");
+    }
+    assert_eq!(
+        request(&addr, "GET", "/", &format!("localhost:{port}"), "text/html")
+            .await
+            .status,
+        200
+    );
+
+    // Path traversal: nothing reaches the file system, whatever the path.
+    for target in [
+        "/../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/runs/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/runs/%2e%2e%2f%2e%2e%2fCargo.toml",
+        "/static/../../Cargo.toml",
+        "//etc/passwd",
+    ] {
+        let reply = get(&server, target).await;
+        assert_eq!(reply.status, 404, "{target}: {}", reply.body);
+        assert!(!reply.body.contains("root:"), "{target} read /etc/passwd");
+        assert!(!reply.body.contains("[package]"), "{target} read a file");
+    }
+
+    // A huge limit is cut, a nonsense one refused; neither is a panic.
+    let huge = get(&server, "/?limit=99999999999999999999999999&format=json").await;
+    assert_eq!(huge.status, 200, "{}", huge.body);
+    let value: serde_json::Value = serde_json::from_str(&huge.body).unwrap();
+    assert_eq!(value["limit"], 500, "{value}");
+    let bad = get(&server, "/?limit=-1").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("whole number"), "{}", bad.body);
+
+    // An unknown run: 404 in the form asked for.
+    let missing = request(&addr, "GET", "/runs/no-such-run", &addr, "application/json").await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let value: serde_json::Value = serde_json::from_str(&missing.body).unwrap();
+    assert_eq!(value["status"], 404);
+
+    // Read-only.
+    for method in ["POST", "PUT", "DELETE"] {
+        let reply = request(&addr, method, "/", &addr, "text/html").await;
+        assert_eq!(reply.status, 405, "{method}");
+        assert!(
+            reply.headers.contains("allow: get, head"),
+            "{}",
+            reply.headers
+        );
+    }
+
+    // 50 requests at once, every view: all answered, none failed.
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let addr = addr.clone();
+        let target = match i % 3 {
+            0 => "/",
+            1 => "/runs/night-2",
+            _ => "/runs/night-1?format=json",
+        };
+        tasks.push(tokio::spawn(async move {
+            request(&addr, "GET", target, &addr, "text/html")
+                .await
+                .status
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+}
+
+#[test]
+fn sigterm_stops_it_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(&store(dir.path()));
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
