@@ -24,6 +24,12 @@ struct RunIdentity {
     shard: Option<String>,
     #[serde(default)]
     rules_version: Option<String>,
+    /// The branch and label the run was recorded with, when the report
+    /// carries them (`--branch` and `--label` of `history record` win).
+    #[serde(default)]
+    branch: Option<String>,
+    #[serde(default)]
+    label: Option<String>,
 }
 
 /// The report files named by `inputs` (a directory: its `*.json` files).
@@ -127,8 +133,8 @@ fn run_of(path: &Path, args: &RecordArgs) -> Result<RunInput, HistoryError> {
             id,
             suite,
             shard: identity.shard,
-            branch: branch.map(str::to_string),
-            label: label.map(str::to_string),
+            branch: branch.map(str::to_string).or(identity.branch),
+            label: label.map(str::to_string).or(identity.label),
             rules_version: identity.rules_version,
             complete,
             ..RunMeta::default()

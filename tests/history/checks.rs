@@ -281,3 +281,27 @@ async fn passwords_never_appear_in_errors() {
     assert!(!e.contains("An0therS3cret"), "{e}");
     assert!(e.contains("password=***"), "{e}");
 }
+
+both!(
+    the_shipped_demo_history_records_as_the_readme_says,
+    |store: Store| async move {
+        let nights = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/demo-history");
+        let s = store_text(&store);
+        history(&["record", "--history", &s, nights]).await.unwrap();
+        let runs = query::list(&store, Some("demo"), None).await.unwrap();
+        assert_eq!(runs.len(), 14);
+        // Newest first; labels and the branch come from the reports' `run`.
+        let by_night = |n: usize| &runs[14 - n];
+        assert_eq!(by_night(5).label.as_deref(), Some("release 4.1"));
+        assert_eq!(by_night(8).label.as_deref(), Some("release 4.2"));
+        assert!(runs.iter().all(|r| r.branch.as_deref() == Some("main")));
+        assert_ne!(by_night(8).rules_version, by_night(9).rules_version);
+        // The story: a page out of the crawl, a regression, a new rule's finding.
+        assert_eq!(by_night(6).not_checked, 1);
+        assert_eq!(by_night(8).reopened, 1);
+        assert_eq!(by_night(9).new, 1);
+        // The last night is the real demo's findings.
+        assert_eq!((by_night(14).errors, by_night(14).warnings), (25, 12));
+        assert!(by_night(14).errors < by_night(1).errors);
+    }
+);
