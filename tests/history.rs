@@ -476,3 +476,5 @@ both!(rename_and_forget, |store: Store| async move {
 mod checks;
 #[path = "history/durability.rs"]
 mod durability;
+#[path = "history/tls.rs"]
+mod tls;

@@ -448,8 +448,8 @@ pub(crate) fn open_sqlite(
 }
 
 /// Connects to a PostgreSQL store. `PGPASSWORD` fills a password the URL does
-/// not give; `sslmode` (disable, prefer, require) is honoured, TLS by rustls
-/// with the Mozilla roots. A reader's session is read-only.
+/// not give; `sslmode` and `sslrootcert` mean what they mean to libpq
+/// ([`super::pg_tls`]). A reader's session is read-only.
 pub(crate) async fn open_postgres(
     url: &str,
     write: bool,
@@ -459,7 +459,9 @@ pub(crate) async fn open_postgres(
         store: shown.to_string(),
         cause,
     };
-    let mut config: tokio_postgres::Config = url
+    let prepared = super::pg_tls::prepare(url).map_err(|e| store(super::store::redact_url(&e)))?;
+    let mut config: tokio_postgres::Config = prepared
+        .url
         .parse()
         .map_err(|e: tokio_postgres::Error| store(super::store::redact_url(&pg_cause(&e))))?;
     if config.get_password().is_none() {
@@ -470,9 +472,11 @@ pub(crate) async fn open_postgres(
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(LOCK_WAIT);
     }
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let tls = tokio_postgres_rustls::MakeRustlsConnect::with_webpki_roots();
-    let (client, connection) = config.connect(tls).await.map_err(|e| store(pg_cause(&e)))?;
+    tracing::debug!(store = shown, sslmode = ?prepared.mode, "connecting");
+    let (client, connection) = config
+        .connect(prepared.tls)
+        .await
+        .map_err(|e| store(pg_cause(&e)))?;
     tokio::spawn(async move {
         // The connection ends with the client; an error here is seen by the
         // client's next call, which reports it.

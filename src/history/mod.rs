@@ -16,6 +16,7 @@ pub mod export;
 pub mod from_journal;
 pub mod maintain;
 pub mod model;
+pub(crate) mod pg_tls;
 pub mod query;
 pub mod record;
 pub(crate) mod schema;

@@ -25,6 +25,8 @@ static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 
 struct Server {
     port: u16,
+    /// The test CA that signed the server's certificate (for `localhost`).
+    cert: PathBuf,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -95,6 +97,7 @@ fn start() -> Server {
         ),
         "initdb",
     );
+    let cert = tls(&dir, &data);
     let port = free_port();
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
@@ -138,7 +141,92 @@ fn start() -> Server {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("watchdog");
-    Server { port }
+    Server { port, cert }
+}
+
+/// Turns TLS on with a certificate for `localhost` signed by a fresh test
+/// CA (as a team's internal CA signs its database's) and makes the role
+/// `tlsonly` TLS-only, so a connection of that role proves TLS was spoken.
+/// The CA certificate's path (what `sslrootcert` names).
+fn tls(dir: &Path, data: &Path) -> PathBuf {
+    let file = |name: &str| dir.join(name);
+    let (ca, ca_key) = (file("ca.crt"), file("ca.key"));
+    let (cert, key, csr, ext) = (
+        file("server.crt"),
+        file("server.key"),
+        file("server.csr"),
+        file("server.ext"),
+    );
+    let openssl = |args: &[&str], paths: &[(&str, &Path)]| {
+        let mut c = Command::new("openssl");
+        c.args(args);
+        for (flag, path) in paths {
+            c.arg(flag).arg(path);
+        }
+        run(c, "openssl");
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-days", "2", "-subj", "/CN=insider-audit test CA"],
+        ]
+        .concat(),
+        &[("-keyout", &ca_key), ("-out", &ca)],
+    );
+    openssl(
+        &[&["req"][..], &ec, &["-subj", "/CN=localhost"]].concat(),
+        &[("-keyout", &key), ("-out", &csr)],
+    );
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(
+        &["x509", "-req", "-days", "2", "-CAcreateserial"],
+        &[
+            ("-in", &csr),
+            ("-CA", &ca),
+            ("-CAkey", &ca_key),
+            ("-extfile", &ext),
+            ("-out", &cert),
+        ],
+    );
+    if unsafe { libc::geteuid() } == 0 {
+        run(
+            {
+                let mut c = Command::new("chown");
+                c.arg("postgres:postgres").arg(&key).arg(&cert);
+                c
+            },
+            "chown the key",
+        );
+    }
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let conf = data.join("postgresql.conf");
+    let mut text = std::fs::read_to_string(&conf).unwrap();
+    text.push_str(&format!(
+        "\nssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\n",
+        cert.display(),
+        key.display()
+    ));
+    std::fs::write(&conf, text).unwrap();
+    let hba = data.join("pg_hba.conf");
+    let text = std::fs::read_to_string(&hba).unwrap();
+    std::fs::write(
+        &hba,
+        format!("hostnossl all tlsonly 127.0.0.1/32 reject\n{text}"),
+    )
+    .unwrap();
+    ca
 }
 
 /// A fresh, empty database on the shared server: its URL.
@@ -161,6 +249,37 @@ pub async fn database() -> String {
     format!(
         "postgres://postgres@127.0.0.1:{}/{name}?sslmode=disable",
         server.port
+    )
+}
+
+/// A fresh database the TLS-only role `tlsonly` owns: `user@host:port/db`
+/// for the URL's middle, and the server's certificate.
+pub async fn tls_database() -> (String, PathBuf) {
+    let url = database().await;
+    let server = SERVER.get().expect("started by database()");
+    let name = url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    // One role for every test of the binary: created by the first.
+    let _ = client.batch_execute("CREATE ROLE tlsonly LOGIN").await;
+    client
+        .batch_execute(&format!(
+            "ALTER DATABASE {name} OWNER TO tlsonly; GRANT ALL ON SCHEMA public TO tlsonly"
+        ))
+        .await
+        .expect("grant");
+    (
+        format!("tlsonly@127.0.0.1:{}/{name}", server.port),
+        server.cert.clone(),
     )
 }
 
