@@ -22,6 +22,7 @@ pub(crate) mod schema;
 pub mod states;
 pub mod store;
 pub(crate) mod view;
+pub mod views;
 pub(crate) mod write;
 
 pub use model::{

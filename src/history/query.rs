@@ -389,7 +389,9 @@ pub(crate) async fn gone_in(
     run: &[Value],
     limit: Option<u64>,
 ) -> Result<Vec<(bool, i64, GoneFinding)>, HistoryError> {
-    let limit = limit.map_or(String::new(), |n| format!(" ORDER BY g.fixed DESC LIMIT {n}"));
+    let limit = limit.map_or(String::new(), |n| {
+        format!(" ORDER BY g.fixed DESC, sc.name, p.path, f.rule, f.attribute, f.ordinal LIMIT {n}")
+    });
     let joins = key_joins("g.fp_id");
     let rows = conn
         .query(
