@@ -474,3 +474,5 @@ both!(rename_and_forget, |store: Store| async move {
 
 #[path = "history/checks.rs"]
 mod checks;
+#[path = "history/trend.rs"]
+mod trend;

@@ -146,14 +146,12 @@ pub(crate) async fn branch_at(
         }
     }
     .db(store)?;
-    Ok(row
-        .filter(|r| r[2].int() > 0)
-        .map(|r| BranchAt {
-            suite: suite.to_string(),
-            id: r[0].int(),
-            name: r[1].opt_text().filter(|n| !n.is_empty()),
-            last_bseq: r[2].int(),
-        }))
+    Ok(row.filter(|r| r[2].int() > 0).map(|r| BranchAt {
+        suite: suite.to_string(),
+        id: r[0].int(),
+        name: r[1].opt_text().filter(|n| !n.is_empty()),
+        last_bseq: r[2].int(),
+    }))
 }
 
 /// The branch's latest `n` runs, oldest first, as [`RUN_COLUMNS`] rows.

@@ -90,7 +90,11 @@ pub(crate) fn verdicts(
         let row = cells
             .entry(a.page)
             .or_insert_with(|| vec![Cell::NotAudited; runs.len()]);
-        let verdict = if a.unreachable { Cell::Fail } else { Cell::Pass };
+        let verdict = if a.unreachable {
+            Cell::Fail
+        } else {
+            Cell::Pass
+        };
         for c in &mut row[range] {
             *c = (*c).max(verdict);
         }

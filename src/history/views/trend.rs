@@ -360,7 +360,10 @@ async fn changes_in(
         .await
         .db(store)?
     {
-        marked.insert((seq_of[&r[0].int()], r[1].int()), State::of_code(r[2].int()));
+        marked.insert(
+            (seq_of[&r[0].int()], r[1].int()),
+            State::of_code(r[2].int()),
+        );
     }
     let joins = key_joins("s.fp_id");
     let spans = conn
