@@ -116,13 +116,22 @@ pub(crate) fn short(text: &str, n: usize) -> String {
     }
 }
 
-/// A line over the runs (`id`: unique in the page, for the title and desc): `values` (one per run; `None` leaves a gap and no
+/// What a chart is called: an id unique in the page (its title's and
+/// description's ids derive from it), its title and its description.
+pub(crate) struct ChartText {
+    /// The id.
+    pub(crate) id: String,
+    /// The title (`<title>`).
+    pub(crate) title: String,
+    /// The description (`<desc>`): what it shows and the latest value.
+    pub(crate) desc: String,
+}
+
+/// A line over the runs: `values` (one per run; `None` leaves a gap and no
 /// point), from 0 to `max` (`None`: from the values), said by `fmt`. Each
 /// point is a `circle.point` with `class_extra` and its run's title.
 pub(crate) fn line_chart(
-    id: &str,
-    title: &str,
-    desc: &str,
+    text: &ChartText,
     runs: &[RunPoint],
     values: &[Option<f64>],
     max: Option<f64>,
@@ -146,9 +155,9 @@ pub(crate) fn line_chart(
         }
     }
     html! {
-        svg.chart viewBox={"0 0 " (W) " " (H)} role="img" aria-labelledby={(id) "-t " (id) "-d"} {
-            title id={(id) "-t"} { (title) }
-            desc id={(id) "-d"} { (desc) }
+        svg.chart viewBox={"0 0 " (W) " " (H)} role="img" aria-labelledby={(text.id) "-t " (text.id) "-d"} {
+            title id={(text.id) "-t"} { (text.title) }
+            desc id={(text.id) "-d"} { (text.desc) }
             (frame(runs, max, fmt))
             (marks(runs))
             @for points in segments.iter().filter(|s| !s.is_empty()) {
@@ -165,12 +174,10 @@ pub(crate) fn line_chart(
     }
 }
 
-/// Stacked bars (`id` unique in the page), one per run, of `per_group(run)` counts in the rule
+/// Stacked bars, one per run, of `per_group(run)` counts in the rule
 /// groups' colours; each bar a `g.bar` holding one rect per non-zero group.
 pub(crate) fn stacked_bars(
-    id: &str,
-    title: &str,
-    desc: &str,
+    text: &ChartText,
     runs: &[RunPoint],
     per_group: &dyn Fn(&RunPoint) -> Vec<i64>,
 ) -> Markup {
@@ -185,9 +192,9 @@ pub(crate) fn stacked_bars(
     let plot = W - LEFT - RIGHT;
     let width = (plot / n.max(1) as f64 * 0.8).clamp(1.0, 24.0);
     html! {
-        svg.chart viewBox={"0 0 " (W) " " (H)} role="img" aria-labelledby={(id) "-t " (id) "-d"} {
-            title id={(id) "-t"} { (title) }
-            desc id={(id) "-d"} { (desc) }
+        svg.chart viewBox={"0 0 " (W) " " (H)} role="img" aria-labelledby={(text.id) "-t " (text.id) "-d"} {
+            title id={(text.id) "-t"} { (text.title) }
+            desc id={(text.id) "-d"} { (text.desc) }
             (frame(runs, max, &|v| format!("{v:.0}")))
             (marks(runs))
             @for (i, (run, counts)) in runs.iter().zip(&totals).enumerate() {

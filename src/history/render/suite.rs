@@ -5,7 +5,7 @@
 //! first; then each recent run's new and fixed findings; the numbers behind
 //! every chart close the page.
 
-use super::charts::{legend, line_chart, short, stacked_bars, strip_row, version_note};
+use super::charts::{legend, line_chart, short, stacked_bars, strip_row, version_note, ChartText};
 use super::{anchor, day, link, percent, signed, when, Links};
 use crate::history::views::trend::{Change, RunPoint, SuiteTrend};
 use crate::history::views::{Cell, SuiteSummary};
@@ -122,11 +122,13 @@ pub(crate) fn suite_page(t: &SuiteTrend, links: &dyn Links) -> Markup {
         _ => "no runs".to_string(),
     };
     let latest = runs.last();
-    let desc = |what: &str, v: Option<String>| {
-        format!(
+    let text = |name: &str, title: &str, what: &str, latest: Option<String>| ChartText {
+        id: format!("{id}-{name}"),
+        title: title.to_string(),
+        desc: format!(
             "{what} over {range}; latest {}.",
-            v.unwrap_or_else(|| "–".into())
-        )
+            latest.unwrap_or_else(|| "–".into())
+        ),
     };
     html! {
         section.suite id=(id) {
@@ -140,24 +142,24 @@ pub(crate) fn suite_page(t: &SuiteTrend, links: &dyn Links) -> Markup {
             h2 { "Over time" }
             figure {
                 figcaption { "Compliance: share of audited pages with no error" }
-                (line_chart(&format!("{id}-compliance"), "Compliance over time", &desc("Share of audited pages with no error", latest.map(|r| percent(r.compliance))),
+                (line_chart(&text("compliance", "Compliance over time", "Share of audited pages with no error", latest.map(|r| percent(r.compliance))),
                     runs, &compliance, Some(100.0), "compliance", &|v| format!("{v:.0}%")))
                 p.note { "Dashed purple lines: labelled runs. Orange marks at the foot: a tool or rules version change." }
             }
             figure {
                 figcaption { "Errors per run by rule group" }
-                (stacked_bars(&format!("{id}-errors"), "Errors per run by rule group", &desc("Errors that count, stacked by rule group,", latest.map(|r| r.errors.to_string())),
+                (stacked_bars(&text("errors", "Errors per run by rule group", "Errors that count, stacked by rule group,", latest.map(|r| r.errors.to_string())),
                     runs, &|r| r.groups.iter().map(|g| g.errors).collect()))
                 (legend(&t.groups))
             }
             figure {
                 figcaption { "Warnings per run by rule group" }
-                (stacked_bars(&format!("{id}-warnings"), "Warnings per run by rule group", &desc("Warnings that count, stacked by rule group,", latest.map(|r| r.warnings.to_string())),
+                (stacked_bars(&text("warnings", "Warnings per run by rule group", "Warnings that count, stacked by rule group,", latest.map(|r| r.warnings.to_string())),
                     runs, &|r| r.groups.iter().map(|g| g.warnings).collect()))
             }
             figure {
                 figcaption { "Accepted findings per run (accepting is not fixing)" }
-                (line_chart(&format!("{id}-accepted"), "Accepted findings over time", &desc("Accepted findings", latest.map(|r| r.accepted.to_string())),
+                (line_chart(&text("accepted", "Accepted findings over time", "Accepted findings", latest.map(|r| r.accepted.to_string())),
                     runs, &accepted, None, "accepted", &|v| format!("{v:.0}")))
             }
             (strip(t, links))

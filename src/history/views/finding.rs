@@ -171,7 +171,7 @@ async fn finding_in(
             });
         }
     }
-    events.sort_by(|a, b| a.run.started_at.cmp(&b.run.started_at));
+    events.sort_by_key(|e| e.run.started_at);
     Ok(Some(FindingView {
         fp: hex_id(id),
         suite: head[0].text(),
