@@ -12,9 +12,9 @@ use maud::{html, Markup};
 use std::fmt::Write;
 
 /// The drawing's width and height in user units, and its margins.
-const W: f64 = 800.0;
-const H: f64 = 220.0;
-const LEFT: f64 = 44.0;
+const W: f64 = 640.0;
+const H: f64 = 200.0;
+const LEFT: f64 = 40.0;
 const RIGHT: f64 = 10.0;
 const TOP: f64 = 24.0;
 const BOTTOM: f64 = 22.0;
@@ -24,14 +24,11 @@ pub(crate) const GROUP_COLOURS: [&str; 8] = [
     "#1565c0", "#6a1b9a", "#c62828", "#ef6c00", "#2e7d32", "#00838f", "#5d4037", "#757575",
 ];
 
-/// The x of run `i` of `n`.
+/// The x of run `i` of `n`: the middle of its band, so the runs of every
+/// chart line up.
 fn x_of(i: usize, n: usize) -> f64 {
     let plot = W - LEFT - RIGHT;
-    if n <= 1 {
-        LEFT + plot / 2.0
-    } else {
-        LEFT + plot * i as f64 / (n - 1) as f64
-    }
+    LEFT + plot * (i as f64 + 0.5) / n.max(1) as f64
 }
 
 /// The y of `v` on a scale from 0 to `max`.
@@ -40,16 +37,28 @@ fn y_of(v: f64, max: f64) -> f64 {
     TOP + plot * (1.0 - if max > 0.0 { v / max } else { 0.0 })
 }
 
-/// A round top for a count axis: 1, 2, 5, 10, 20, 50… at or above `max`.
+/// A round top for a count axis at or above `max`: 1, 1.5, 2, 3, 4, 5, 6 or
+/// 8 times a power of ten.
 fn nice_max(max: f64) -> f64 {
     let mut step = 1.0;
     loop {
-        for m in [1.0, 2.0, 5.0] {
+        for m in [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0] {
             if m * step >= max {
                 return m * step;
             }
         }
         step *= 10.0;
+    }
+}
+
+/// A count on an axis, short: `850`, `1.5k`, `20k`.
+pub(crate) fn count_label(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.0}k", v / 1000.0)
+    } else if v >= 1000.0 {
+        format!("{:.1}k", v / 1000.0).replace(".0k", "k")
+    } else {
+        format!("{v:.0}")
     }
 }
 
@@ -139,7 +148,8 @@ pub(crate) fn line_chart(
     fmt: &dyn Fn(f64) -> String,
 ) -> Markup {
     let n = runs.len();
-    let max = max.unwrap_or_else(|| nice_max(values.iter().flatten().fold(1.0, |a, &b| a.max(b))));
+    // A count axis reaches 4 at least, so its half-way line is a whole number.
+    let max = max.unwrap_or_else(|| nice_max(values.iter().flatten().fold(4.0, |a, &b| a.max(b))));
     let mut segments: Vec<String> = vec![String::new()];
     for (i, v) in values.iter().enumerate() {
         match v {
@@ -154,7 +164,7 @@ pub(crate) fn line_chart(
             None => segments.push(String::new()),
         }
     }
-    html! {
+    html! { div.wrap {
         svg.chart viewBox={"0 0 " (W) " " (H)} role="img" aria-labelledby={(text.id) "-t " (text.id) "-d"} {
             title id={(text.id) "-t"} { (text.title) }
             desc id={(text.id) "-d"} { (text.desc) }
@@ -171,7 +181,7 @@ pub(crate) fn line_chart(
                 }
             }
         }
-    }
+    } }
 }
 
 /// Stacked bars, one per run, of `per_group(run)` counts in the rule
@@ -188,14 +198,14 @@ pub(crate) fn stacked_bars(
         .map(|t| t.iter().sum::<i64>())
         .max()
         .unwrap_or(0);
-    let max = nice_max(top.max(1) as f64);
+    let max = nice_max(top.max(4) as f64);
     let plot = W - LEFT - RIGHT;
     let width = (plot / n.max(1) as f64 * 0.8).clamp(1.0, 24.0);
-    html! {
+    html! { div.wrap {
         svg.chart viewBox={"0 0 " (W) " " (H)} role="img" aria-labelledby={(text.id) "-t " (text.id) "-d"} {
             title id={(text.id) "-t"} { (text.title) }
             desc id={(text.id) "-d"} { (text.desc) }
-            (frame(runs, max, &|v| format!("{v:.0}")))
+            (frame(runs, max, &count_label))
             (marks(runs))
             @for (i, (run, counts)) in runs.iter().zip(&totals).enumerate() {
                 g.bar data-run=(run.id) {
@@ -206,7 +216,7 @@ pub(crate) fn stacked_bars(
                 }
             }
         }
-    }
+    } }
 }
 
 /// The rectangles (y, height, colour) of one stacked bar, bottom up.
@@ -262,8 +272,10 @@ mod tests {
     #[test]
     fn scales_and_stacks() {
         assert_eq!(nice_max(0.3), 1.0);
-        assert_eq!(nice_max(7.0), 10.0);
-        assert_eq!(nice_max(1234.0), 2000.0);
+        assert_eq!(nice_max(7.0), 8.0);
+        assert_eq!(nice_max(10_831.0), 15_000.0);
+        assert_eq!(count_label(15_000.0), "15k");
+        assert_eq!(count_label(1_500.0), "1.5k");
         let bars = stack(&[2, 0, 3, 0, 0, 0, 0, 0], 10.0);
         assert_eq!(bars.len(), 2);
         let plot = H - TOP - BOTTOM;

@@ -147,10 +147,11 @@ th { background: #f6f6f6; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .path, .msg, .id { overflow-wrap: anywhere; word-break: break-word; }
 .path { min-width: 10em; }
-figure { margin: .6em 0 1em; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 460px), 1fr)); gap: .5em 1.5em; }
+figure { margin: .6em 0 1em; min-width: 0; }
 figcaption { font-weight: 600; margin-bottom: .2em; }
-svg.chart { width: 100%; height: auto; display: block; }
-svg.chart text { font: 11px system-ui, sans-serif; fill: #444; }
+svg.chart { width: 100%; min-width: 400px; height: auto; display: block; }
+svg.chart text { font: 12px system-ui, sans-serif; fill: #444; }
 .axis { stroke: #bbb; stroke-width: 1; } .grid { stroke: #eee; stroke-width: 1; }
 .line { fill: none; stroke: #0b57d0; stroke-width: 2; } .line.accepted { stroke: #777; stroke-dasharray: 4 3; }
 .point { fill: #0b57d0; } .point.accepted { fill: #777; }
@@ -159,7 +160,7 @@ svg.chart text { font: 11px system-ui, sans-serif; fill: #444; }
 .swatch { display: inline-block; width: .9em; height: .9em; margin-right: .3em; vertical-align: -.1em; border-radius: 2px; }
 .pass { fill: #2e7d32; background: #2e7d32; } .warn { fill: #f9a825; background: #f9a825; }
 .fail { fill: #c62828; background: #c62828; } .not-audited { fill: #e3e3e3; background: #e3e3e3; }
-td.strip-cells { min-width: 12em; width: 60%; }
+td.strip-cells { min-width: 9em; width: 55%; }
 svg.strip { width: 100%; height: 1em; display: block; }
 .gone { color: #777; font-style: italic; }
 .sev-error { color: #b3261e; font-weight: 600; } .sev-warning { color: #a05a00; font-weight: 600; }

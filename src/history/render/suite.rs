@@ -140,6 +140,7 @@ pub(crate) fn suite_page(t: &SuiteTrend, links: &dyn Links) -> Markup {
             }
             (summary(t))
             h2 { "Over time" }
+            div.charts {
             figure {
                 figcaption { "Compliance: share of audited pages with no error" }
                 (line_chart(&text("compliance", "Compliance over time", "Share of audited pages with no error", latest.map(|r| percent(r.compliance))),
@@ -161,6 +162,7 @@ pub(crate) fn suite_page(t: &SuiteTrend, links: &dyn Links) -> Markup {
                 figcaption { "Accepted findings per run (accepting is not fixing)" }
                 (line_chart(&text("accepted", "Accepted findings over time", "Accepted findings", latest.map(|r| r.accepted.to_string())),
                     runs, &accepted, None, "accepted", &|v| format!("{v:.0}")))
+            }
             }
             (strip(t, links))
             (open_findings(t, links))
@@ -186,7 +188,7 @@ fn strip(t: &SuiteTrend, links: &dyn Links) -> Markup {
         ul.legend { @for c in [Cell::Pass, Cell::Warn, Cell::Fail, Cell::NotAudited] { li { span class={"swatch " (c.word())} {} (c.word()) } } }
         div.wrap {
             table.strip {
-                thead { tr { th { "page" } th.num { "fail" } th.num { "warn" } th.num { "pass" } th.num { "not audited" } th { "runs" } } }
+                thead { tr { th { "page" } th { "runs" } th.num { "fail" } th.num { "warn" } th.num { "pass" } th.num { "not audited" } } }
                 tbody {
                     @for row in &s.rows {
                         @let count = |v: Cell| row.cells.iter().filter(|&&c| c == v).count();
@@ -196,9 +198,9 @@ fn strip(t: &SuiteTrend, links: &dyn Links) -> Markup {
                                 " " small.note { (row.scenario) }
                                 @if !row.crawled { " " span.gone { "no longer crawled" } }
                             }
+                            td.strip-cells { (strip_row(&row.cells)) }
                             td.num { (count(Cell::Fail)) } td.num { (count(Cell::Warn)) }
                             td.num { (count(Cell::Pass)) } td.num { (count(Cell::NotAudited)) }
-                            td.strip-cells { (strip_row(&row.cells)) }
                         }
                     }
                 }
