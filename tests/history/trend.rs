@@ -266,7 +266,7 @@ both!(
             .map(|e| (e.run.id.as_str(), e.what))
             .collect();
         assert_eq!(events, [("n1", "new"), ("n2", "fixed"), ("n3", "reopened")]);
-        assert_eq!(f.first_seen.as_ref().map(|(r, _)| r.as_str()), Some("n1"));
+        assert_eq!(f.first_seen.as_ref().map(|r| r.id.as_str()), Some("n1"));
         assert_eq!(f.runs_seen, 2);
         assert!(f.open);
 

@@ -153,7 +153,7 @@ pub(crate) fn finding_page(v: &FindingView, links: &dyn Links) -> Markup {
             (link(links.page(&v.suite, &v.page), html! { span.path { (v.key.path) } }))
             ", scenario " (v.key.scenario) ", group " (v.group) ". "
             @if v.open { "Open" } @else { "Not open" } " in the latest run of its branch; seen in " (v.runs_seen) " runs"
-            @if let Some((run, at)) = &v.first_seen { ", first on " (day(*at)) " (" (link(links.run(run), html! { span.id { (run) } })) ")" }
+            @if let Some(run) = &v.first_seen { ", first on " (day(run.started_at)) " (" (link(links.run(&run.id), html! { span.id { (run.id) } })) ")" }
             "."
         }
         h2 { "State changes" }

@@ -225,7 +225,7 @@ fn open_findings(t: &SuiteTrend, links: &dyn Links) -> Markup {
                             td.num { (f.runs_seen) }
                             td class={"sev-" (f.severity)} { (f.severity) @if f.accepted { " (accepted)" } }
                             td { (link(links.finding(&f.fp), html! { (f.key.rule) @if !f.key.attribute.is_empty() { " " (f.key.attribute) } })) }
-                            td.path { (f.key.path) " " small.note { (f.key.scenario) } }
+                            td.path { (link(links.page(&t.suite, &f.page), html! { (f.key.path) })) " " small.note { (f.key.scenario) } }
                             td.msg { (f.message) }
                         }
                     }

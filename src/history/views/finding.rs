@@ -10,7 +10,6 @@ use crate::history::query::{key_joins, key_of, KEY_COLUMNS};
 use crate::history::record::severity_of;
 use crate::history::states::{millis, State};
 use crate::history::{DbResult, HistoryError, Store};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// The most spans and events a finding view reads (a finding that came and
@@ -40,8 +39,8 @@ pub struct FindingView {
     pub key: FindingKey,
     /// Its rule group.
     pub group: String,
-    /// The run that first had it, and when.
-    pub first_seen: Option<(String, DateTime<Utc>)>,
+    /// The run that first had it (`None`: every run that had it is pruned).
+    pub first_seen: Option<RunRef>,
     /// How many runs have had it (on the branch of its latest span).
     pub runs_seen: i64,
     /// Whether a branch's latest run has it.
@@ -130,8 +129,8 @@ async fn finding_in(
     }
     let first_seen = spans
         .iter()
-        .filter_map(|r| Some((r[6].opt_text()?, millis(r[7].int()))))
-        .min_by_key(|(_, at)| *at);
+        .filter_map(|r| run_ref(&r[6], &r[7]))
+        .min_by_key(|run| run.started_at);
     let runs_seen = spans.last().map_or(0, |r| {
         let last = r[1].opt_int().unwrap_or(r[14].int());
         r[8].int() + last - r[0].int()

@@ -76,6 +76,8 @@ pub struct RunPoint {
 pub struct OpenFinding {
     /// Its fingerprint id (hex).
     pub fp: String,
+    /// Its page's id (hex).
+    pub page: String,
     /// Its fingerprint.
     pub key: FindingKey,
     /// Its severity.
@@ -307,7 +309,7 @@ async fn open_in(
             &format!(
                 "SELECT s.fp_id, s.severity, s.accepted, s.message, \
                  COALESCE(s.first_seen_run, fr.id), COALESCE(s.first_seen_at, fr.started_at), \
-                 s.runs_seen + $2 - s.first_bseq, {KEY_COLUMNS} FROM finding_spans s \
+                 s.runs_seen + $2 - s.first_bseq, p.id, {KEY_COLUMNS} FROM finding_spans s \
                  LEFT JOIN runs fr ON fr.branch_id = s.branch_id AND fr.bseq = s.first_bseq {joins} \
                  WHERE s.branch_id = $1 AND s.last_bseq IS NULL \
                  ORDER BY 6, sc.name, p.path, f.rule, f.attribute, f.ordinal LIMIT {limit}"
@@ -320,7 +322,8 @@ async fn open_in(
         .filter_map(|r| {
             Some(OpenFinding {
                 fp: hex_id(r[0].int()),
-                key: key_of(r, 7)?,
+                page: hex_id(r[7].int()),
+                key: key_of(r, 8)?,
                 severity: severity_of(r[1].int()),
                 accepted: r[2].int() == 1,
                 message: r[3].text(),
