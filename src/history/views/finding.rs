@@ -68,7 +68,8 @@ fn run_ref(id: &crate::history::db::Value, at: &crate::history::db::Value) -> Op
     })
 }
 
-async fn finding_in(
+/// [`finding_view`] inside the caller's read (e.g. a server's own connection).
+pub(crate) async fn finding_in(
     conn: &mut Conn,
     store: &Store,
     id: i64,

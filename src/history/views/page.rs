@@ -82,7 +82,8 @@ pub async fn page_view(
     in_one_read!(store, conn => page_in(&mut conn, store, suite, id, window))
 }
 
-async fn page_in(
+/// [`page_view`] inside the caller's read (e.g. a server's own connection).
+pub(crate) async fn page_in(
     conn: &mut Conn,
     store: &Store,
     suite: &str,

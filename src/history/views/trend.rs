@@ -169,7 +169,8 @@ pub async fn suite_trend(
     in_one_read!(store, conn => trend_in(&mut conn, store, suite, branch, window))
 }
 
-async fn trend_in(
+/// [`suite_trend`] inside the caller's read (e.g. a server's own connection).
+pub(crate) async fn trend_in(
     conn: &mut Conn,
     store: &Store,
     suite: &str,
