@@ -148,6 +148,8 @@ pub(crate) fn line_chart(
     fmt: &dyn Fn(f64) -> String,
 ) -> Markup {
     let n = runs.len();
+    // Points of a year of nightly runs would overlap into a bar.
+    let radius = if n > 90 { "1.5" } else { "3" };
     // A count axis reaches 4 at least, so its half-way line is a whole number.
     let max = max.unwrap_or_else(|| nice_max(values.iter().flatten().fold(4.0, |a, &b| a.max(b))));
     let mut segments: Vec<String> = vec![String::new()];
@@ -175,7 +177,7 @@ pub(crate) fn line_chart(
             }
             @for (i, (run, v)) in runs.iter().zip(values).enumerate() {
                 @if let Some(v) = v {
-                    circle class={"point " (class_extra)} data-run=(run.id) cx=(format!("{:.1}", x_of(i, n))) cy=(format!("{:.1}", y_of(*v, max))) r="3" {
+                    circle class={"point " (class_extra)} data-run=(run.id) cx=(format!("{:.1}", x_of(i, n))) cy=(format!("{:.1}", y_of(*v, max))) r=(radius) {
                         title { (run.id) " " (super::when(run.started_at)) ": " (fmt(*v)) }
                     }
                 }

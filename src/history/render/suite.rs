@@ -48,8 +48,8 @@ pub(crate) fn suites_page(suites: &[SuiteSummary], links: &dyn Links) -> Markup 
     }
 }
 
-/// Whether the latest run is better than the one before: compliance first,
-/// then errors, then warnings. `None` with fewer than two runs.
+/// Whether the latest run is `better`, `worse` or the `same` as the one
+/// before: compliance first (to a tenth of a point), then errors, then warnings.
 fn verdict_of(latest: &RunPoint, previous: &RunPoint) -> &'static str {
     let points = |r: &RunPoint| (r.compliance.unwrap_or(0.0) * 1000.0).round() as i64;
     let key = |r: &RunPoint| (points(r), -r.errors, -r.warnings);
@@ -318,5 +318,43 @@ fn groups_table(t: &SuiteTrend) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(compliance: f64, errors: i64, warnings: i64) -> RunPoint {
+        RunPoint {
+            id: "r".into(),
+            started_at: chrono::DateTime::default(),
+            label: None,
+            tool: "t".into(),
+            rules_version: "v".into(),
+            tool_changed: false,
+            rules_changed: false,
+            complete: true,
+            pages: 10,
+            passed: 0,
+            compliance: Some(compliance),
+            errors,
+            warnings,
+            accepted: 0,
+            groups: Vec::new(),
+            new: 0,
+            reopened: 0,
+            fixed: 0,
+            not_checked: 0,
+        }
+    }
+
+    #[test]
+    fn better_is_compliance_first_then_fewer_errors_then_fewer_warnings() {
+        assert_eq!(verdict_of(&run(0.6, 9, 9), &run(0.5, 1, 1)), "better");
+        assert_eq!(verdict_of(&run(0.5, 9, 0), &run(0.6, 1, 1)), "worse");
+        assert_eq!(verdict_of(&run(0.5, 2, 9), &run(0.5, 3, 0)), "better");
+        assert_eq!(verdict_of(&run(0.5, 2, 4), &run(0.5, 2, 3)), "worse");
+        assert_eq!(verdict_of(&run(0.5, 2, 3), &run(0.5, 2, 3)), "same");
     }
 }

@@ -27,7 +27,10 @@ pub async fn suites(store: &Store) -> Result<Vec<SuiteSummary>, HistoryError> {
 }
 
 /// [`suites`] inside the caller's read (e.g. a server's own connection).
-pub(crate) async fn suites_in(conn: &mut Conn, store: &Store) -> Result<Vec<SuiteSummary>, HistoryError> {
+pub(crate) async fn suites_in(
+    conn: &mut Conn,
+    store: &Store,
+) -> Result<Vec<SuiteSummary>, HistoryError> {
     let counts = conn
         .query(
             "SELECT suite_id, COUNT(*), MAX(seq) FROM runs GROUP BY suite_id",
