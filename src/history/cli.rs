@@ -116,6 +116,9 @@ pub struct TrendArgs {
     /// The latest N runs in the charts (default: 366, a year of nightly runs).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     runs: Option<u32>,
+    /// html (one self-contained page) or json (the views' data).
+    #[arg(long, value_enum, default_value = "html")]
+    format: super::trend_file::TrendFormat,
     /// Write to this file instead of stdout.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -233,6 +236,7 @@ pub async fn execute(
                 a.suite.as_deref(),
                 a.branch.as_deref(),
                 window,
+                a.format,
             )
             .await?;
             emit(a.output.as_deref(), stdout, html.as_bytes())?;

@@ -22,7 +22,7 @@ pub(crate) mod render;
 pub(crate) mod schema;
 pub mod states;
 pub mod store;
-pub(crate) mod trend_file;
+pub mod trend_file;
 pub(crate) mod view;
 pub mod views;
 pub(crate) mod write;

@@ -7,14 +7,24 @@ use super::views::{suite_trend, suites, Window};
 use super::{HistoryError, Store};
 use maud::html;
 
-/// The page for `suite` (every suite with runs when `None`) on `branch` (each
-/// suite's latest run's branch when `None`), its series cut to `window`.
-/// An unknown suite, or a branch no suite has, is a usage error.
+/// How `history trend` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrendFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// The same views as JSON: the suites and each suite's trend.
+    Json,
+}
+
+/// The page (or its JSON) for `suite` (every suite with runs when `None`) on
+/// `branch` (each suite's latest run's branch when `None`), its series cut
+/// to `window`. An unknown suite, or a branch no suite has, is a usage error.
 pub(crate) async fn trend_file(
     store: &Store,
     suite: Option<&str>,
     branch: Option<&str>,
     window: Window,
+    format: TrendFormat,
 ) -> Result<String, HistoryError> {
     let all = match suite {
         Some(_) => Vec::new(),
@@ -38,6 +48,13 @@ pub(crate) async fn trend_file(
             (None, None) => "no runs".to_string(),
         };
         return Err(HistoryError::Usage(format!("{what} in {}", store.shown())));
+    }
+    if format == TrendFormat::Json {
+        let json = serde_json::json!({ "suites": all, "trends": trends });
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        ));
     }
     let title = match trends.as_slice() {
         [one] => format!("{}: audit history", one.suite),

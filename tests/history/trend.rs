@@ -329,6 +329,16 @@ both!(
         let rest = &html[first..];
         assert!(rest.find("/a").unwrap() < rest.find("&lt;script&gt;alert(1)").unwrap());
 
+        // The same views as JSON.
+        let json = history(&["trend", "--history", &s, "--format", "json"])
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let trend = &json["trends"][0];
+        assert_eq!(trend["runs"].as_array().unwrap().len(), 3);
+        assert_eq!(trend["strip"]["rows"][3]["cells"][1], "not-audited");
+        assert_eq!(trend["open"]["total"], 3);
+
         // --runs cuts the series; every suite without --suite; unknown suite refused.
         let two = history(&["trend", "--history", &s, "--runs", "2"])
             .await
