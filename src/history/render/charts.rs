@@ -57,6 +57,8 @@ pub(crate) fn count_label(v: f64) -> String {
         format!("{:.0}k", v / 1000.0)
     } else if v >= 1000.0 {
         format!("{:.1}k", v / 1000.0).replace(".0k", "k")
+    } else if v.fract() != 0.0 {
+        format!("{v:.1}")
     } else {
         format!("{v:.0}")
     }
@@ -278,6 +280,7 @@ mod tests {
         assert_eq!(nice_max(10_831.0), 15_000.0);
         assert_eq!(count_label(15_000.0), "15k");
         assert_eq!(count_label(1_500.0), "1.5k");
+        assert_eq!(count_label(7.5), "7.5");
         let bars = stack(&[2, 0, 3, 0, 0, 0, 0, 0], 10.0);
         assert_eq!(bars.len(), 2);
         let plot = H - TOP - BOTTOM;

@@ -131,7 +131,8 @@ pub(crate) fn signed(n: i64) -> String {
 
 const STYLE: &str = r#"
 *, *::before, *::after { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em; color: #1d1d1f; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1em; color: #1d1d1f; overflow-wrap: break-word; }
+h1, h2, h3, .headline, .note { overflow-wrap: anywhere; }
 h1 { font-size: 1.5em; margin: .2em 0 .4em; } h2 { font-size: 1.2em; margin: 1.4em 0 .4em; border-bottom: 1px solid #ddd; }
 h3 { font-size: 1em; margin: 1em 0 .3em; }
 a { color: #0b57d0; }
