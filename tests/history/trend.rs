@@ -324,6 +324,17 @@ both!(
         for outside in ["src=", "http://", "https://", "@import", "url("] {
             assert!(!html.contains(outside), "{outside}");
         }
+        // Every in-page link has its target; no link leaves the page.
+        let targets: Vec<&str> = html
+            .split("href=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
+        assert!(!targets.is_empty());
+        for href in targets {
+            let id = href.strip_prefix('#').unwrap_or_else(|| panic!("{href}"));
+            assert!(html.contains(&format!("id=\"{id}\"")), "{href}");
+        }
         // The open findings, oldest first, in the page too.
         let first = html.find("<tr class=\"open-finding\"").unwrap();
         let rest = &html[first..];

@@ -48,8 +48,9 @@ pub(crate) fn segment(text: &str) -> String {
 }
 
 /// Links within one `history trend` file: a suite to its section, a run to
-/// its row in the suite's runs table, a page to its row in the strip; a
-/// finding has no place of its own in the file.
+/// its row in the suite's runs table. A page or a finding has no place of
+/// its own in the file (a page's strip row exists only for the worst
+/// pages), so they are not links there.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct FileLinks;
 
@@ -60,8 +61,8 @@ impl Links for FileLinks {
     fn run(&self, run: &str) -> Option<String> {
         Some(format!("#{}", anchor("run", run)))
     }
-    fn page(&self, _suite: &str, page: &str) -> Option<String> {
-        Some(format!("#{}", anchor("page", page)))
+    fn page(&self, _suite: &str, _page: &str) -> Option<String> {
+        None
     }
     fn finding(&self, _fp: &str) -> Option<String> {
         None
