@@ -276,6 +276,20 @@ both!(
     }
 );
 
+/// Every link of `html` is in-page and its target is there.
+fn every_link_has_its_target(html: &str) {
+    let targets: Vec<&str> = html
+        .split("href=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    assert!(!targets.is_empty());
+    for href in targets {
+        let id = href.strip_prefix('#').unwrap_or_else(|| panic!("{href}"));
+        assert!(html.contains(&format!("id=\"{id}\"")), "{href}");
+    }
+}
+
 /// How often `needle` occurs in `hay`.
 fn count(hay: &str, needle: &str) -> usize {
     hay.matches(needle).count()
@@ -324,17 +338,7 @@ both!(
         for outside in ["src=", "http://", "https://", "@import", "url("] {
             assert!(!html.contains(outside), "{outside}");
         }
-        // Every in-page link has its target; no link leaves the page.
-        let targets: Vec<&str> = html
-            .split("href=\"")
-            .skip(1)
-            .map(|rest| &rest[..rest.find('"').unwrap()])
-            .collect();
-        assert!(!targets.is_empty());
-        for href in targets {
-            let id = href.strip_prefix('#').unwrap_or_else(|| panic!("{href}"));
-            assert!(html.contains(&format!("id=\"{id}\"")), "{href}");
-        }
+        every_link_has_its_target(&html);
         // The open findings, oldest first, in the page too.
         let first = html.find("<tr class=\"open-finding\"").unwrap();
         let rest = &html[first..];
@@ -368,6 +372,7 @@ both!(
         // A second suite: the index and both sections.
         let mut other = night("o1", 4, &[P("/z", "/z", &[])], &[]);
         other.suite = "blog".into();
+        other.branch = None;
         record(&store, &other, &Baseline::Last).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("trend.html");
@@ -377,6 +382,18 @@ both!(
         let both = std::fs::read_to_string(&out).unwrap();
         assert_eq!(count(&both, "<tr class=\"suite-row\""), 2);
         assert_eq!(count(&both, "<section class=\"suite\""), 2);
+        every_link_has_its_target(&both);
+        // --runs 1 with both suites: every run row the index links is there.
+        let one = history(&["trend", "--history", &s, "--runs", "1"])
+            .await
+            .unwrap();
+        every_link_has_its_target(&one);
+        // --branch main: the blog suite (no branch) has no section and no link.
+        let main = history(&["trend", "--history", &s, "--branch", "main"])
+            .await
+            .unwrap();
+        assert_eq!(count(&main, "<section class=\"suite\""), 1);
+        every_link_has_its_target(&main);
     }
 );
 

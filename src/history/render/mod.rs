@@ -48,18 +48,41 @@ pub(crate) fn segment(text: &str) -> String {
 }
 
 /// Links within one `history trend` file: a suite to its section, a run to
-/// its row in the suite's runs table. A page or a finding has no place of
-/// its own in the file (a page's strip row exists only for the worst
-/// pages), so they are not links there.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct FileLinks;
+/// its row in its suite's runs table, each only when the file has it (a
+/// suite without runs on the branch shown, a run outside the window, have
+/// none). A page or a finding has no place of its own in the file (a page's
+/// strip row exists only for the worst pages), so they are not links there.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileLinks {
+    /// The suites with a section.
+    suites: std::collections::HashSet<String>,
+    /// The runs with a row.
+    runs: std::collections::HashSet<String>,
+}
+
+impl FileLinks {
+    /// The links of a file holding the sections of `trends`.
+    pub(crate) fn of(trends: &[crate::history::views::SuiteTrend]) -> FileLinks {
+        FileLinks {
+            suites: trends.iter().map(|t| t.suite.clone()).collect(),
+            runs: trends
+                .iter()
+                .flat_map(|t| t.runs.iter().map(|r| r.id.clone()))
+                .collect(),
+        }
+    }
+}
 
 impl Links for FileLinks {
     fn suite(&self, suite: &str) -> Option<String> {
-        Some(format!("#{}", anchor("suite", suite)))
+        self.suites
+            .contains(suite)
+            .then(|| format!("#{}", anchor("suite", suite)))
     }
     fn run(&self, run: &str) -> Option<String> {
-        Some(format!("#{}", anchor("run", run)))
+        self.runs
+            .contains(run)
+            .then(|| format!("#{}", anchor("run", run)))
     }
     fn page(&self, _suite: &str, _page: &str) -> Option<String> {
         None
