@@ -8,6 +8,9 @@
 //! [`record`] computes the states and inserts the run in one transaction and
 //! returns them ([`Recorded`]) for the reports. The `history` subcommands are
 //! library functions ([`query`]) behind one clap enum ([`cli::HistoryCommand`]).
+//! What `trend` and `serve` show is plain data read by [`views`] and drawn
+//! as HTML by `render` (one function per view, links through a trait);
+//! [`trend_file`] puts them in one self-contained page.
 
 pub(crate) mod backfill;
 pub mod cli;
