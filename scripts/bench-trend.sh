@@ -5,7 +5,10 @@
 # reopened, 2% of pages not audited), from a SQLite store.
 #
 # Prints one JSON line: the median (and all) of 5 `history trend --output`
-# runs in milliseconds, and the file's size in bytes. Targets: <= 3 s and
+# runs in milliseconds, and the file's size in bytes; then one line of each
+# view's read time with serve's window (examples/bench_views.rs: the first
+# read and the median of 5, one client; serve's own benchmark adds HTTP and
+# concurrency). Targets: <= 3 s and
 # <= 5 MB. What the file holds at that size: every run in the series (366 at
 # most), the 100 worst pages over the last 60 runs in the strip, the 200
 # oldest open findings, the last 7 runs' new and fixed (20 each).
@@ -24,7 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 nights=${1:-365}
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release --example bench_history --bin insider-audit >&2
+cargo build --release --example bench_history --example bench_views --bin insider-audit >&2
 work=$(mktemp -d /tmp/bench-trend.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 store=${2:-$work/history.db}
@@ -43,3 +46,4 @@ sorted=$(printf '%s\n' "${times[@]}" | sort -n | paste -sd, -)
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
 bytes=$(stat -c %s "$work/trend.html")
 echo "{\"nights\": $nights, \"trend_ms_median\": $median, \"trend_ms\": [$sorted], \"bytes\": $bytes}"
+"$target/release/examples/bench_views" "$store"

@@ -270,9 +270,42 @@ both!(
         assert_eq!(f.runs_seen, 2);
         assert!(f.open);
 
+        // A gate branch compared with main twice: its finding is new both times
+        // (main never had it), the second time by the run's mark, not its span.
+        for (id, n) in [("p1", 4), ("p2", 5)] {
+            let mut gate = night(id, n, &[P("/a", "/a", &[])], &[("/a", WARN, "gate")]);
+            gate.branch = Some("pr".into());
+            record(&store, &gate, &Baseline::Branch("main".into()))
+                .await
+                .unwrap();
+        }
+        let pr = suite_trend(&store, "shop", Some("pr"), Window::FILE)
+            .await
+            .unwrap()
+            .unwrap();
+        let came: Vec<(&str, Vec<Option<State>>)> = pr
+            .changes
+            .iter()
+            .map(|c| (c.run.id.as_str(), c.new.iter().map(|x| x.state).collect()))
+            .collect();
+        assert_eq!(
+            came,
+            [
+                ("p2", vec![Some(State::New)]),
+                ("p1", vec![Some(State::New)])
+            ]
+        );
+        assert_eq!(pr.branches, ["main", "pr"]);
+        // The default branch is now the latest run's.
+        let latest = suite_trend(&store, "shop", None, Window::FILE)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(latest.branch.as_deref(), Some("pr"));
+
         let all = suites(&store).await.unwrap();
         assert_eq!(all.len(), 1);
-        assert_eq!((all[0].runs, all[0].latest.id.as_str()), (3, "n3"));
+        assert_eq!((all[0].runs, all[0].latest.id.as_str()), (5, "p2"));
     }
 );
 

@@ -106,6 +106,17 @@ pub(crate) fn compliance(run: &RunRow) -> Option<f64> {
     (run.pages > 0).then(|| run.passed as f64 / run.pages as f64)
 }
 
+/// The condition "a span of `alias` (a `page_spans` or `finding_spans`
+/// alias) on branch `$1` still true in run `$2` or later", written as two
+/// index ranges (`(branch_id, last_bseq)`): `last_bseq IS NULL OR ...` would
+/// make SQLite read every span of the branch.
+pub(crate) fn alive_since(alias: &str) -> String {
+    format!(
+        "(({alias}.branch_id = $1 AND {alias}.last_bseq IS NULL) \
+         OR ({alias}.branch_id = $1 AND {alias}.last_bseq >= $2))"
+    )
+}
+
 /// The branch a suite view reads: its ids and where it stands.
 #[derive(Debug, Clone)]
 pub(crate) struct BranchAt {

@@ -3,7 +3,7 @@
 //! spans: when it was present, with which severity and message.
 
 use super::strip::{verdicts, Audited, Cell, Counted};
-use super::{branch_at, hex_id, in_one_read, latest_runs, RunRef, Window};
+use super::{alive_since, branch_at, hex_id, in_one_read, latest_runs, RunRef, Window};
 use crate::history::db::Conn;
 use crate::history::model::FindingKey;
 use crate::history::query::{key_joins, key_of, KEY_COLUMNS};
@@ -109,9 +109,12 @@ pub(crate) async fn page_in(
     let from = numbers.first().copied().unwrap_or(0);
     let audited: Vec<Audited> = conn
         .query(
-            "SELECT first_bseq, last_bseq, unreachable FROM page_spans \
-             WHERE page_id = $1 AND branch_id = $2 AND (last_bseq IS NULL OR last_bseq >= $3)",
-            &[id.into(), at.id.into(), from.into()],
+            &format!(
+                "SELECT ps.first_bseq, ps.last_bseq, ps.unreachable FROM page_spans ps \
+                 WHERE {} AND ps.page_id = $3",
+                alive_since("ps")
+            ),
+            &[at.id.into(), from.into(), id.into()],
         )
         .await
         .db(store)?
@@ -123,19 +126,33 @@ pub(crate) async fn page_in(
             unreachable: r[2].int() != 0,
         })
         .collect();
-    let joins = key_joins("s.fp_id");
-    let spans = conn
+    // The page's fingerprints first: their spans are then found by the
+    // `(fp_id, branch_id)` index, not among every span of the branch.
+    let fps: Vec<i64> = conn
         .query(
+            "SELECT id FROM fingerprints WHERE page_id = $1",
+            &[id.into()],
+        )
+        .await
+        .db(store)?
+        .iter()
+        .map(|r| r[0].int())
+        .collect();
+    let joins = key_joins("s.fp_id");
+    let mut spans = conn
+        .query_in(
             &format!(
                 "SELECT s.fp_id, s.first_bseq, s.last_bseq, s.severity, s.accepted, s.message, \
                  s.start_state, {KEY_COLUMNS} FROM finding_spans s {joins} \
-                 WHERE f.page_id = $1 AND s.branch_id = $2 AND (s.last_bseq IS NULL OR s.last_bseq >= $3) \
-                 ORDER BY s.first_bseq"
+                 WHERE s.branch_id = $1 AND (s.last_bseq IS NULL OR s.last_bseq >= $2) \
+                 AND s.fp_id IN ({{ids}})"
             ),
-            &[id.into(), at.id.into(), from.into()],
+            &[at.id.into(), from.into()],
+            &fps,
         )
         .await
         .db(store)?;
+    spans.sort_by_key(|r| r[1].int());
     let counted: Vec<Counted> = spans
         .iter()
         .filter(|r| r[4].int() != 1)

@@ -9,7 +9,7 @@
 //! scenario and path) and cut to the window's page range, so 5,000 pages ×
 //! 365 runs is never drawn whole: the window says which slice.
 
-use super::{hex_id, BranchAt, RunRef, Window};
+use super::{alive_since, hex_id, BranchAt, RunRef, Window};
 use crate::history::db::{Conn, Value};
 use crate::history::record::severity_of;
 use crate::history::{DbResult, HistoryError, Store};
@@ -174,8 +174,11 @@ pub(crate) async fn strip_in(
     let overlapping = [branch.id.into(), from.into(), to.into()];
     let audited: Vec<Audited> = conn
         .query(
-            "SELECT page_id, first_bseq, last_bseq, unreachable FROM page_spans \
-             WHERE branch_id = $1 AND (last_bseq IS NULL OR last_bseq >= $2) AND first_bseq <= $3",
+            &format!(
+                "SELECT ps.page_id, ps.first_bseq, ps.last_bseq, ps.unreachable FROM page_spans ps \
+                 WHERE {} AND ps.first_bseq <= $3",
+                alive_since("ps")
+            ),
             &overlapping,
         )
         .await
@@ -190,9 +193,12 @@ pub(crate) async fn strip_in(
         .collect();
     let counted: Vec<Counted> = conn
         .query(
-            "SELECT f.page_id, s.first_bseq, s.last_bseq, s.severity FROM finding_spans s \
-             JOIN fingerprints f ON f.id = s.fp_id WHERE s.branch_id = $1 \
-             AND (s.last_bseq IS NULL OR s.last_bseq >= $2) AND s.first_bseq <= $3 AND s.accepted <> 1",
+            &format!(
+                "SELECT f.page_id, s.first_bseq, s.last_bseq, s.severity FROM finding_spans s \
+                 JOIN fingerprints f ON f.id = s.fp_id WHERE {} AND s.first_bseq <= $3 \
+                 AND s.accepted <> 1",
+                alive_since("s")
+            ),
             &overlapping,
         )
         .await

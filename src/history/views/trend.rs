@@ -4,7 +4,9 @@
 //! what the latest runs found new and fixed.
 
 use super::strip::{strip_in, Strip};
-use super::{branch_at, compliance, hex_id, in_one_read, latest_runs, BranchAt, RunRef, Window};
+use super::{
+    alive_since, branch_at, compliance, hex_id, in_one_read, latest_runs, BranchAt, RunRef, Window,
+};
 use crate::history::db::{Conn, Value};
 use crate::history::model::FindingKey;
 use crate::history::query::{gone_in, key_joins, key_of, run_row, KEY_COLUMNS};
@@ -369,20 +371,47 @@ async fn changes_in(
             State::of_code(r[2].int()),
         );
     }
-    let joins = key_joins("s.fp_id");
-    let spans = conn
+    // Only two kinds of span can have come in these runs: one that began in
+    // them as new or reopened, and one a run marks so.
+    let columns = format!(
+        "SELECT s.id, s.fp_id, s.first_bseq, s.last_bseq, s.severity, s.message, s.start_state, \
+         {KEY_COLUMNS} FROM finding_spans s {}",
+        key_joins("s.fp_id")
+    );
+    let mut spans = conn
         .query(
             &format!(
-                "SELECT s.fp_id, s.first_bseq, s.last_bseq, s.severity, s.message, s.start_state, \
-                 {KEY_COLUMNS} FROM finding_spans s {joins} WHERE s.branch_id = $1 \
-                 AND (s.last_bseq IS NULL OR s.last_bseq >= $2)"
+                "{columns} WHERE {} AND s.first_bseq >= $2 AND s.start_state <> $3",
+                alive_since("s")
             ),
-            &[at.id.into(), from.into()],
+            &[at.id.into(), from.into(), State::Open.code().into()],
         )
         .await
         .db(store)?;
+    let mut marked_came: Vec<i64> = marked
+        .iter()
+        .filter(|(_, s)| matches!(s, State::New | State::Reopened))
+        .map(|((_, fp), _)| *fp)
+        .collect();
+    marked_came.sort_unstable();
+    marked_came.dedup();
+    spans.extend(
+        conn.query_in(
+            &format!(
+                "{columns} WHERE s.branch_id = $1 AND (s.last_bseq IS NULL OR s.last_bseq >= $2) \
+                 AND s.fp_id IN ({{ids}})"
+            ),
+            &[at.id.into(), from.into()],
+            &marked_came,
+        )
+        .await
+        .db(store)?,
+    );
+    spans.sort_by_key(|r| r[0].int());
+    spans.dedup_by_key(|r| r[0].int());
+    let spans: Vec<&[Value]> = spans.iter().map(|r| &r[1..]).collect();
     let mut came: HashMap<i64, Vec<Change>> = HashMap::new();
-    for r in &spans {
+    for r in spans {
         let fp = r[0].int();
         let (first, last) = (r[1].int(), r[2].opt_int());
         for &bseq in seq_of.values() {
