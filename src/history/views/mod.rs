@@ -117,6 +117,14 @@ pub(crate) fn alive_since(alias: &str) -> String {
     )
 }
 
+/// The condition "a span of `alias` still true in run `$2` or later" for a
+/// statement that finds its spans by fingerprint (`(fp_id, branch_id)`
+/// index): written so SQLite does not prefer the branch's ranges of
+/// [`alive_since`] to it.
+pub(crate) fn alive_from(alias: &str) -> String {
+    format!("COALESCE({alias}.last_bseq, $2) >= $2")
+}
+
 /// The branch a suite view reads: its ids and where it stands.
 #[derive(Debug, Clone)]
 pub(crate) struct BranchAt {

@@ -3,7 +3,7 @@
 //! spans: when it was present, with which severity and message.
 
 use super::strip::{verdicts, Audited, Cell, Counted};
-use super::{alive_since, branch_at, hex_id, in_one_read, latest_runs, RunRef, Window};
+use super::{alive_from, alive_since, branch_at, hex_id, in_one_read, latest_runs, RunRef, Window};
 use crate::history::db::Conn;
 use crate::history::model::FindingKey;
 use crate::history::query::{key_joins, key_of, KEY_COLUMNS};
@@ -139,12 +139,13 @@ pub(crate) async fn page_in(
         .map(|r| r[0].int())
         .collect();
     let joins = key_joins("s.fp_id");
+    let alive = alive_from("s");
     let mut spans = conn
         .query_in(
             &format!(
                 "SELECT s.fp_id, s.first_bseq, s.last_bseq, s.severity, s.accepted, s.message, \
                  s.start_state, {KEY_COLUMNS} FROM finding_spans s {joins} \
-                 WHERE s.branch_id = $1 AND (s.last_bseq IS NULL OR s.last_bseq >= $2) \
+                 WHERE s.branch_id = $1 AND {alive} \
                  AND s.fp_id IN ({{ids}})"
             ),
             &[at.id.into(), from.into()],

@@ -5,7 +5,8 @@
 
 use super::strip::{strip_in, Strip};
 use super::{
-    alive_since, branch_at, compliance, hex_id, in_one_read, latest_runs, BranchAt, RunRef, Window,
+    alive_from, alive_since, branch_at, compliance, hex_id, in_one_read, latest_runs, BranchAt,
+    RunRef, Window,
 };
 use crate::history::db::{Conn, Value};
 use crate::history::model::FindingKey;
@@ -395,10 +396,11 @@ async fn changes_in(
         .collect();
     marked_came.sort_unstable();
     marked_came.dedup();
+    let alive = alive_from("s");
     spans.extend(
         conn.query_in(
             &format!(
-                "{columns} WHERE s.branch_id = $1 AND (s.last_bseq IS NULL OR s.last_bseq >= $2) \
+                "{columns} WHERE s.branch_id = $1 AND {alive} \
                  AND s.fp_id IN ({{ids}})"
             ),
             &[at.id.into(), from.into()],
