@@ -112,9 +112,9 @@ pub(crate) async fn page_in(
             &format!(
                 "SELECT ps.first_bseq, ps.last_bseq, ps.unreachable FROM page_spans ps \
                  WHERE {} AND ps.page_id = $3",
-                alive_since("ps")
+                alive_since("ps", 4)
             ),
-            &[at.id.into(), from.into(), id.into()],
+            &[at.id.into(), from.into(), id.into(), at.id.into()],
         )
         .await
         .db(store)?

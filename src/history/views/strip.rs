@@ -171,13 +171,13 @@ pub(crate) async fn strip_in(
             rows: Vec::new(),
         });
     };
-    let overlapping = [branch.id.into(), from.into(), to.into()];
+    let overlapping = [branch.id.into(), from.into(), to.into(), branch.id.into()];
     let audited: Vec<Audited> = conn
         .query(
             &format!(
                 "SELECT ps.page_id, ps.first_bseq, ps.last_bseq, ps.unreachable FROM page_spans ps \
                  WHERE {} AND ps.first_bseq <= $3",
-                alive_since("ps")
+                alive_since("ps", 4)
             ),
             &overlapping,
         )
@@ -197,7 +197,7 @@ pub(crate) async fn strip_in(
                 "SELECT f.page_id, s.first_bseq, s.last_bseq, s.severity FROM finding_spans s \
                  JOIN fingerprints f ON f.id = s.fp_id WHERE {} AND s.first_bseq <= $3 \
                  AND s.accepted <> 1",
-                alive_since("s")
+                alive_since("s", 4)
             ),
             &overlapping,
         )

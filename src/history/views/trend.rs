@@ -383,9 +383,14 @@ async fn changes_in(
         .query(
             &format!(
                 "{columns} WHERE {} AND s.first_bseq >= $2 AND s.start_state <> $3",
-                alive_since("s")
+                alive_since("s", 4)
             ),
-            &[at.id.into(), from.into(), State::Open.code().into()],
+            &[
+                at.id.into(),
+                from.into(),
+                State::Open.code().into(),
+                at.id.into(),
+            ],
         )
         .await
         .db(store)?;
