@@ -19,10 +19,13 @@
 #           in a temporary directory, removed at the end
 # A release build; not a test: the figures go in the README by hand.
 #
-# Figures of 2026-12-04 (the 2-core shared machine, load average about 8 from
-# two other builds; SQLite, 365 nights, file 147 MB): history trend median
-# 747 ms of 5 (662, 734, 747, 819, 1104 ms; an earlier run 881 ms), the file
-# 1.31 MB (366 runs in the series, 100 pages x 60 runs in the strip).
+# Figures of 2026-12-04 (the 2-core shared machine, load average about 2;
+# SQLite, 365 nights, file 147 MB): history trend median 547 ms of 5 (523,
+# 527, 547, 567, 568 ms; 747 ms under a load average of 8 before the index
+# fixes), the file 1.30 MB (366 runs in the series, 100 pages x 60 runs in
+# the strip). Views with serve's window, median of 5 (first read): suites
+# 0.2 ms (0.5), a suite's trend 249 ms (249), a run 152 ms (190), a page
+# 5.4 ms (6.4), a finding 17.5 ms (19.5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nights=${1:-365}
