@@ -174,6 +174,8 @@ impl Site {
             complete: true,
             summary: RunSummary {
                 pages: pages.len() as u64,
+                passed: pages.iter().filter(|p| p.errors == 0).count() as u64,
+                failed: pages.iter().filter(|p| p.errors > 0).count() as u64,
                 errors: findings
                     .iter()
                     .filter(|f| f.severity == Severity::Error)

@@ -478,3 +478,5 @@ mod checks;
 mod durability;
 #[path = "history/tls.rs"]
 mod tls;
+#[path = "history/trend.rs"]
+mod trend;

@@ -16,6 +16,8 @@ pub enum HistoryCommand {
     List(ListArgs),
     /// One run: its pages and findings with their states.
     Show(ShowArgs),
+    /// One self-contained HTML page of charts over time, for one suite or all.
+    Trend(TrendArgs),
     /// Record JSON reports of earlier runs (backfill), oldest first.
     Record(RecordArgs),
     /// Remove old runs; the states of the runs kept never change.
@@ -107,6 +109,28 @@ pub struct ShowArgs {
     /// The output format (table or json).
     #[arg(long, value_enum, default_value = "table")]
     format: ViewFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+/// `history trend --output trend.html`.
+#[derive(Debug, clap::Args)]
+pub struct TrendArgs {
+    #[command(flatten)]
+    store: StoreArg,
+    /// Only this suite (default: every suite, one section each).
+    #[arg(long)]
+    suite: Option<String>,
+    /// The branch shown (default: the branch of each suite's latest run).
+    #[arg(long)]
+    branch: Option<String>,
+    /// The latest N runs in the charts (default: 366, a year of nightly runs).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    runs: Option<u32>,
+    /// html (one self-contained page) or json (the views' data).
+    #[arg(long, value_enum, default_value = "html")]
+    format: super::trend_file::TrendFormat,
     /// Write to this file instead of stdout.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -212,6 +236,22 @@ pub async fn execute(
             let detail = query::show(&a.store.store()?, &a.run).await?;
             let text = super::view::detail(&detail, a.format);
             emit(a.output.as_deref(), stdout, text.as_bytes())?;
+        }
+        HistoryCommand::Trend(a) => {
+            let mut window = super::views::Window::FILE;
+            if let Some(n) = a.runs {
+                window.runs = n as usize;
+                window.strip_runs = window.strip_runs.min(window.runs);
+            }
+            let html = super::trend_file::trend_file(
+                &a.store.store()?,
+                a.suite.as_deref(),
+                a.branch.as_deref(),
+                window,
+                a.format,
+            )
+            .await?;
+            emit(a.output.as_deref(), stdout, html.as_bytes())?;
         }
         HistoryCommand::Record(a) => {
             let store = a.store.store()?;

@@ -8,6 +8,9 @@
 //! [`record`] computes the states and inserts the run in one transaction and
 //! returns them ([`Recorded`]) for the reports. The `history` subcommands are
 //! library functions ([`query`]) behind one clap enum ([`cli::HistoryCommand`]).
+//! What `trend` and `serve` show is plain data read by [`views`] and drawn
+//! as HTML by `render` (one function per view, links through a trait);
+//! [`trend_file`] puts them in one self-contained page.
 
 pub(crate) mod backfill;
 pub mod cli;
@@ -19,11 +22,14 @@ pub mod model;
 pub(crate) mod pg_tls;
 pub mod query;
 pub mod record;
+pub(crate) mod render;
 pub(crate) mod schema;
 pub(crate) mod serve;
 pub mod states;
 pub mod store;
+pub mod trend_file;
 pub(crate) mod view;
+pub mod views;
 pub(crate) mod write;
 
 pub use db::{LOCK_WAIT, PG_WRITER_LOCK};

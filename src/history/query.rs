@@ -66,13 +66,17 @@ pub struct RunRow {
     pub not_checked: i64,
 }
 
-const RUN_COLUMNS: &str = "r.id, s.name, b.name, r.label, r.shard, r.started_at, r.ended_at, r.tool, \
+/// The columns of a run row ([`run_row`] reads them), then `r.seq` (25),
+/// `r.branch_id` (26), `r.bseq` (27), `r.baseline_branch` (28) and
+/// `r.baseline_bseq` (29); the statement goes on after the joins.
+pub(crate) const RUN_COLUMNS: &str = "r.id, s.name, b.name, r.label, r.shard, r.started_at, r.ended_at, r.tool, \
     r.rules_version, r.commit_sha, r.ci_url, r.exit_code, r.complete, r.baseline, r.baseline_run, \
     r.pages, r.passed, r.failed, r.errors, r.warnings, r.accepted, r.new_count, r.reopened, r.fixed, \
     r.not_checked, r.seq, r.branch_id, r.bseq, r.baseline_branch, r.baseline_bseq FROM runs r JOIN suites s ON s.id = r.suite_id \
     JOIN branches b ON b.id = r.branch_id";
 
-fn run_row(r: &[Value]) -> RunRow {
+/// The run of a row selected with [`RUN_COLUMNS`].
+pub(crate) fn run_row(r: &[Value]) -> RunRow {
     RunRow {
         id: r[0].text(),
         suite: r[1].text(),
@@ -133,6 +137,9 @@ pub async fn list(
 /// A page of a run, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShownPage {
+    /// Its stable id (`pages.id`), for links.
+    #[serde(skip)]
+    pub(crate) id: i64,
     /// The scenario.
     pub scenario: String,
     /// The path relative to the base URL.
@@ -154,6 +161,9 @@ pub struct ShownPage {
 /// A finding of a run, with its state in that run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShownFinding {
+    /// Its fingerprint's stable id (`fingerprints.id`), for links.
+    #[serde(skip)]
+    pub(crate) fp: i64,
     /// Its fingerprint.
     pub key: FindingKey,
     /// Its rule group (the table's column).
@@ -183,6 +193,9 @@ pub struct RunDetail {
     pub fixed: Vec<GoneFinding>,
     /// The baseline's findings it did not check.
     pub not_checked: Vec<GoneFinding>,
+    /// The fingerprint ids of `fixed` and `not_checked`, for links.
+    #[serde(skip)]
+    pub(crate) gone_ids: HashMap<FindingKey, i64>,
 }
 
 /// Run `id` with its pages and findings and their states as recorded.
@@ -191,24 +204,32 @@ pub async fn show(store: &Store, id: &str) -> Result<RunDetail, HistoryError> {
     conn.begin_read().await.db(store)?;
     let detail = show_in(&mut conn, store, id).await;
     conn.rollback().await;
-    detail
+    detail?.ok_or_else(|| HistoryError::Usage(format!("no run {id} in {}", store.shown())))
 }
 
-async fn show_in(conn: &mut Conn, store: &Store, id: &str) -> Result<RunDetail, HistoryError> {
-    let row = conn
+/// Run `id` as [`show`] reads it, inside the caller's read; `None` when the
+/// store has no such run.
+pub(crate) async fn show_in(
+    conn: &mut Conn,
+    store: &Store,
+    id: &str,
+) -> Result<Option<RunDetail>, HistoryError> {
+    let Some(row) = conn
         .one(
             &format!("SELECT {RUN_COLUMNS} WHERE r.id = $1"),
             &[id.into()],
         )
         .await
         .db(store)?
-        .ok_or_else(|| HistoryError::Usage(format!("no run {id} in {}", store.shown())))?;
+    else {
+        return Ok(None);
+    };
     let run = run_row(&row);
     let (seq, branch, bseq) = (row[25].clone(), row[26].clone(), row[27].int());
     let at = [branch, Value::Int(bseq)];
     let mut pages: Vec<ShownPage> = conn
         .query(
-            "SELECT sc.name, p.path, ps.final_path, ps.unreachable, rs.rules \
+            "SELECT sc.name, p.path, ps.final_path, ps.unreachable, rs.rules, p.id \
              FROM page_spans ps JOIN pages p ON p.id = ps.page_id JOIN scenarios sc ON sc.id = p.scenario_id \
              JOIN rule_sets rs ON rs.id = ps.rule_set \
              WHERE ps.branch_id = $1 AND ps.first_bseq <= $2 AND (ps.last_bseq IS NULL OR ps.last_bseq >= $2)",
@@ -218,6 +239,7 @@ async fn show_in(conn: &mut Conn, store: &Store, id: &str) -> Result<RunDetail, 
         .db(store)?
         .into_iter()
         .map(|r| ShownPage {
+            id: r[5].int(),
             scenario: r[0].text(),
             path: r[1].text(),
             final_path: r[2].opt_text(),
@@ -254,36 +276,29 @@ async fn show_in(conn: &mut Conn, store: &Store, id: &str) -> Result<RunDetail, 
         })
         .collect();
     let mut findings = Vec::new();
+    let joins = key_joins("s.fp_id");
     for r in conn
         .query(
-            "SELECT s.fp_id, s.first_bseq, s.severity, s.accepted, s.message, s.start_state, \
+            &format!("SELECT s.fp_id, s.first_bseq, s.severity, s.accepted, s.message, s.start_state, \
              COALESCE(s.first_seen_run, fr.id), COALESCE(s.first_seen_at, fr.started_at), s.runs_seen, \
-             sc.name, p.path, f.view, f.rule, f.attribute, f.ordinal, f.grp FROM finding_spans s \
+             f.grp, {KEY_COLUMNS} FROM finding_spans s \
              LEFT JOIN runs fr ON fr.branch_id = s.branch_id AND fr.bseq = s.first_bseq \
-             JOIN fingerprints f ON f.id = s.fp_id \
-             JOIN pages p ON p.id = f.page_id JOIN scenarios sc ON sc.id = p.scenario_id \
-             WHERE s.branch_id = $1 AND s.first_bseq <= $2 AND (s.last_bseq IS NULL OR s.last_bseq >= $2)",
+             {joins} WHERE s.branch_id = $1 AND s.first_bseq <= $2 AND (s.last_bseq IS NULL OR s.last_bseq >= $2)"),
             &at,
         )
         .await
         .db(store)?
     {
-        let Some(rule) = Rule::from_id(&r[12].text()) else {
+        let Some(key) = key_of(&r, 10) else {
             continue;
         };
         let history = marks.get(&r[0].int()).cloned().unwrap_or_else(|| {
             derived(bseq, r[1].int(), r[5].int(), r[6].text(), r[7].int(), r[8].int())
         });
         findings.push(ShownFinding {
-            key: FindingKey {
-                scenario: r[9].text(),
-                path: r[10].text(),
-                view: r[11].text(),
-                rule,
-                attribute: r[13].text(),
-                ordinal: r[14].int() as u32,
-            },
-            group: r[15].text(),
+            fp: r[0].int(),
+            key,
+            group: r[9].text(),
             severity: severity_of(r[2].int()),
             message: r[4].text(),
             accepted: r[3].int() == 1,
@@ -319,34 +334,10 @@ async fn show_in(conn: &mut Conn, store: &Store, id: &str) -> Result<RunDetail, 
     }
     let mut fixed = Vec::new();
     let mut not_checked = Vec::new();
-    for r in conn
-        .query(
-            "SELECT g.fixed, b.severity, b.message, sc.name, p.path, f.view, f.rule, f.attribute, f.ordinal \
-             FROM finding_gone g JOIN fingerprints f ON f.id = g.fp_id JOIN pages p ON p.id = f.page_id \
-             JOIN scenarios sc ON sc.id = p.scenario_id LEFT JOIN finding_spans b ON b.fp_id = g.fp_id \
-             AND b.branch_id = $2 AND b.first_bseq <= $3 AND (b.last_bseq IS NULL OR b.last_bseq >= $3) \
-             WHERE g.run_seq = $1",
-            &[seq.clone(), row[28].clone(), row[29].clone()],
-        )
-        .await
-        .db(store)?
-    {
-        let Some(rule) = Rule::from_id(&r[6].text()) else {
-            continue;
-        };
-        let gone = GoneFinding {
-            key: FindingKey {
-                scenario: r[3].text(),
-                path: r[4].text(),
-                view: r[5].text(),
-                rule,
-                attribute: r[7].text(),
-                ordinal: r[8].int() as u32,
-            },
-            severity: severity_of(r[1].int()),
-            message: r[2].text(),
-        };
-        if r[0].int() != 0 {
+    let mut gone_ids = HashMap::new();
+    for (was_fixed, fp, gone) in gone_in(conn, store, &row, None).await? {
+        gone_ids.insert(gone.key.clone(), fp);
+        if was_fixed {
             fixed.push(gone);
         } else {
             not_checked.push(gone);
@@ -354,13 +345,77 @@ async fn show_in(conn: &mut Conn, store: &Store, id: &str) -> Result<RunDetail, 
     }
     fixed.sort_by(|a, b| a.key.cmp(&b.key));
     not_checked.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(RunDetail {
+    Ok(Some(RunDetail {
         run,
         pages,
         findings,
         fixed,
         not_checked,
+        gone_ids,
+    }))
+}
+
+/// The columns of a finding's key, read by [`key_of`], from the joins of
+/// [`key_joins`].
+pub(crate) const KEY_COLUMNS: &str = "sc.name, p.path, f.view, f.rule, f.attribute, f.ordinal";
+
+/// The joins from the fingerprint id column `fp` to [`KEY_COLUMNS`].
+pub(crate) fn key_joins(fp: &str) -> String {
+    format!(
+        "JOIN fingerprints f ON f.id = {fp} JOIN pages p ON p.id = f.page_id \
+         JOIN scenarios sc ON sc.id = p.scenario_id"
+    )
+}
+
+/// The key of a row holding [`KEY_COLUMNS`] from column `at`; `None` for a
+/// rule this build does not know.
+pub(crate) fn key_of(r: &[Value], at: usize) -> Option<FindingKey> {
+    Some(FindingKey {
+        scenario: r[at].text(),
+        path: r[at + 1].text(),
+        view: r[at + 2].text(),
+        rule: Rule::from_id(&r[at + 3].text())?,
+        attribute: r[at + 4].text(),
+        ordinal: r[at + 5].int() as u32,
     })
+}
+
+/// The baseline's findings that the run of `run` (a [`RUN_COLUMNS`] row) does
+/// not have: whether fixed (else not checked), the fingerprint id and the
+/// finding as the baseline had it; at most `limit` (fixed first).
+pub(crate) async fn gone_in(
+    conn: &mut Conn,
+    store: &Store,
+    run: &[Value],
+    limit: Option<u64>,
+) -> Result<Vec<(bool, i64, GoneFinding)>, HistoryError> {
+    let limit = limit.map_or(String::new(), |n| {
+        format!(" ORDER BY g.fixed DESC, sc.name, p.path, f.rule, f.attribute, f.ordinal LIMIT {n}")
+    });
+    let joins = key_joins("g.fp_id");
+    let rows = conn
+        .query(
+            &format!(
+                "SELECT g.fixed, b.severity, b.message, g.fp_id, {KEY_COLUMNS} FROM finding_gone g \
+                 {joins} LEFT JOIN finding_spans b ON b.fp_id = g.fp_id \
+                 AND b.branch_id = $2 AND b.first_bseq <= $3 AND (b.last_bseq IS NULL OR b.last_bseq >= $3) \
+                 WHERE g.run_seq = $1{limit}"
+            ),
+            &[run[25].clone(), run[28].clone(), run[29].clone()],
+        )
+        .await
+        .db(store)?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let gone = GoneFinding {
+                key: key_of(r, 4)?,
+                severity: severity_of(r[1].int()),
+                message: r[2].text(),
+            };
+            Some((r[0].int() != 0, r[3].int(), gone))
+        })
+        .collect())
 }
 
 pub use super::maintain::{forget_suite, prune, rename_scenario, rename_suite, Keep};

@@ -12,7 +12,7 @@ struct Cli {
 }
 
 /// Runs `insider-audit history ARGS...` in-process: its stdout, or the error.
-async fn history(args: &[&str]) -> Result<String, insider_audit::history::HistoryError> {
+pub(super) async fn history(args: &[&str]) -> Result<String, insider_audit::history::HistoryError> {
     let cli = Cli::try_parse_from(std::iter::once("history").chain(args.iter().copied()))
         .unwrap_or_else(|e| panic!("{args:?}: {e}"));
     let mut out = Vec::new();
@@ -20,7 +20,7 @@ async fn history(args: &[&str]) -> Result<String, insider_audit::history::Histor
     Ok(String::from_utf8(out).unwrap())
 }
 
-fn store_text(store: &Store) -> String {
+pub(super) fn store_text(store: &Store) -> String {
     match store {
         Store::Sqlite(p) => p.display().to_string(),
         Store::Postgres(url) => url.clone(),
