@@ -138,13 +138,24 @@ async fn views_answer_in_html_and_json() {
     assert!(home
         .headers
         .contains("content-security-policy: default-src 'none'"));
-    assert!(home.body.contains("night-2"), "{}", home.body);
-    let json = request(&server.addr, "GET", "/", &server.addr, "application/json").await;
+    assert!(home.body.contains("/suites/shop"), "{}", home.body);
+    let suite = get(&server, "/suites/shop").await;
+    assert_eq!(suite.status, 200, "{}", suite.body);
+    assert!(suite.body.contains("night-2"), "{}", suite.body);
+    let json = request(
+        &server.addr,
+        "GET",
+        "/suites/shop",
+        &server.addr,
+        "application/json",
+    )
+    .await;
     assert_eq!(json.status, 200);
     assert!(json.headers.contains("content-type: application/json"));
     let value: serde_json::Value = serde_json::from_str(&json.body).unwrap();
-    assert!(value.is_object(), "{value}");
-    let same = get(&server, "/?format=json").await;
+    assert_eq!(value["suite"], "shop", "{value}");
+    assert_eq!(value["runs"].as_array().unwrap().len(), 2, "{value}");
+    let same = get(&server, "/suites/shop?format=json").await;
     assert_eq!(
         same.body, json.body,
         "?format=json and Accept give the same JSON"
@@ -152,7 +163,7 @@ async fn views_answer_in_html_and_json() {
     let run = get(&server, "/runs/night-1").await;
     assert_eq!(run.status, 200, "{}", run.body);
     // What a page pushed or a finding said is text, never markup.
-    for reply in [&home, &run] {
+    for reply in [&home, &suite, &run] {
         assert!(!reply.body.contains("<script>"), "{}", reply.body);
     }
 }
@@ -197,19 +208,34 @@ async fn hostile_requests_get_plain_refusals() {
     }
 
     // A huge limit is cut, a nonsense one refused; neither is a panic.
-    let huge = get(&server, "/?limit=99999999999999999999999999&format=json").await;
+    let huge = get(
+        &server,
+        "/suites/shop?limit=99999999999999999999999999&runs=4000000000&offset=18446744073709551616&format=json",
+    )
+    .await;
     assert_eq!(huge.status, 200, "{}", huge.body);
     let value: serde_json::Value = serde_json::from_str(&huge.body).unwrap();
-    assert_eq!(value["limit"], 500, "{value}");
-    let bad = get(&server, "/?limit=-1").await;
+    assert_eq!(value["window"]["strip_pages"], 500, "{value}");
+    assert_eq!(value["window"]["runs"], 366, "{value}");
+    let bad = get(&server, "/suites/shop?limit=-1").await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     assert!(bad.body.contains("whole number"), "{}", bad.body);
 
-    // An unknown run: 404 in the form asked for.
-    let missing = request(&addr, "GET", "/runs/no-such-run", &addr, "application/json").await;
-    assert_eq!(missing.status, 404, "{}", missing.body);
-    let value: serde_json::Value = serde_json::from_str(&missing.body).unwrap();
-    assert_eq!(value["status"], 404);
+    // An unknown run, suite, page or finding: 404 in the form asked for.
+    for target in [
+        "/runs/no-such-run",
+        "/suites/no-such-suite",
+        "/suites/shop?branch=no-such-branch",
+        "/suites/shop/pages/0123456789abcdef",
+        "/suites/shop/pages/not-hex",
+        "/findings/0123456789abcdef",
+        "/findings/%00%ff",
+    ] {
+        let missing = request(&addr, "GET", target, &addr, "application/json").await;
+        assert_eq!(missing.status, 404, "{target}: {}", missing.body);
+        let value: serde_json::Value = serde_json::from_str(&missing.body).unwrap();
+        assert_eq!(value["status"], 404, "{target}");
+    }
 
     // Read-only.
     for method in ["POST", "PUT", "DELETE"] {
@@ -226,9 +252,10 @@ async fn hostile_requests_get_plain_refusals() {
     let mut tasks = Vec::new();
     for i in 0..50 {
         let addr = addr.clone();
-        let target = match i % 3 {
+        let target = match i % 4 {
             0 => "/",
             1 => "/runs/night-2",
+            2 => "/suites/shop",
             _ => "/runs/night-1?format=json",
         };
         tasks.push(tokio::spawn(async move {

@@ -11,9 +11,6 @@
 //! (paths, messages, labels, suite names) only ever goes through it.
 
 pub(crate) mod charts;
-// The pages of `history serve` (issue #20, item 2) are built on these; until
-// it lands only the unit tests render them.
-#[allow(dead_code)]
 pub(crate) mod detail;
 pub(crate) mod suite;
 #[cfg(test)]
@@ -95,7 +92,6 @@ impl Links for FileLinks {
 /// Links of the live server: `/suites/{suite}`, `/runs/{id}`,
 /// `/suites/{suite}/pages/{id}`, `/findings/{id}`, each name percent-encoded.
 #[derive(Debug, Clone, Copy, Default)]
-#[allow(dead_code)] // for `history serve`, as `detail` above
 pub(crate) struct ServeLinks;
 
 impl Links for ServeLinks {

@@ -75,6 +75,23 @@ impl Params {
     }
 }
 
+impl Params {
+    /// A position parameter (`offset`): 0 when absent, at most 1,000,000.
+    pub(crate) fn position(&self, name: &str) -> Result<usize, BadParam> {
+        match self.get(name) {
+            None | Some("") => Ok(0),
+            Some(text) => match text.parse::<u64>() {
+                Ok(n) => Ok(n.min(1_000_000) as usize),
+                Err(_) if text.bytes().all(|b| b.is_ascii_digit()) => Ok(1_000_000),
+                Err(_) => Err(BadParam(format!(
+                    "?{name}= must be a whole number, not {:?}",
+                    truncate(text)
+                ))),
+            },
+        }
+    }
+}
+
 fn truncate(text: &str) -> String {
     text.chars().take(40).collect()
 }

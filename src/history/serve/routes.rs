@@ -1,30 +1,50 @@
-//! The paths `history serve` answers, each a view of the store in HTML and
-//! JSON (README, "history serve"). A handler parses its path and parameters,
-//! waits for a store permit, reads its view within [`VIEW_TIMEOUT`] and
-//! answers in the form asked for; anything else is 404.
+//! The paths `history serve` answers (README, "history serve"), each a view
+//! of the store as HTML and, at the same path, JSON:
+//!
+//! | path | view | parameters |
+//! |---|---|---|
+//! | `/` | the suites | |
+//! | `/suites/{suite}` | a suite's trend | `branch`, `runs`, `strip_runs`, `offset`, `limit`, `open` |
+//! | `/suites/{suite}/pages/{page}` | a page over time | `runs` |
+//! | `/runs/{run}` | a run: its pages, findings, what it fixed | |
+//! | `/findings/{finding}` | a finding over time | |
+//!
+//! A handler parses its path and parameters, waits for a store permit, reads
+//! its view within [`VIEW_TIMEOUT`] and answers in the form asked for; a
+//! missing suite, run, page or finding is 404, anything else too.
 
 use super::answer::{respond, Answer, Failure, Params, Wants, MAX_LIMIT};
 use super::{App, VIEW_TIMEOUT};
-use crate::history::query;
+use crate::history::render::{self, ServeLinks};
+use crate::history::views::{self, Window};
 use crate::history::Store;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use maud::{html, Markup, DOCTYPE};
+use maud::Markup;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+
+/// The most runs a series or a strip covers.
+const MAX_RUNS: u32 = 366;
 
 /// The router of every view.
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(home))
-        .route("/runs/{id}", get(run))
+        .route("/suites/{suite}", get(suite))
+        .route("/suites/{suite}/pages/{page}", get(page))
+        .route("/runs/{run}", get(run))
+        .route("/findings/{finding}", get(finding))
         .fallback(not_found)
         .with_state(app)
 }
+
+type QueryMap = Query<HashMap<String, String>>;
 
 /// Answers one view: `read` gets the store and the parameters.
 async fn view<F, Fut>(app: &App, headers: &HeaderMap, params: Params, read: F) -> Response
@@ -47,88 +67,134 @@ where
     respond(wants, outcome, document)
 }
 
-/// The whole page around a view's body.
+/// The whole page around a view's body, in the trend page's style.
 fn document(title: &str, body: Markup) -> String {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · insider-audit history" }
-            }
-            body {
-                nav { a href="/" { "insider-audit history" } }
-                main { (body) }
-            }
-        }
-    }
-    .into_string()
+    render::document(&format!("{title} · insider-audit history"), body).into_string()
 }
 
-async fn home(
+/// A view's answer: its data as JSON, its page through `html`.
+fn answer<T: serde::Serialize>(title: String, data: &T, html: impl Fn(&T) -> Markup) -> Answer {
+    Answer {
+        title,
+        json: serde_json::to_value(data).unwrap_or_default(),
+        html: html(data),
+    }
+}
+
+fn missing(what: &str) -> Failure {
+    Failure::NotFound(format!("no {what} in this store"))
+}
+
+async fn home(State(app): State<Arc<App>>, Query(q): QueryMap, headers: HeaderMap) -> Response {
+    view(&app, &headers, Params(q), |store, _| async move {
+        let suites = views::suites(&store).await?;
+        Ok(answer("Suites".into(), &suites, |s| {
+            render::suites_page(s, &ServeLinks)
+        }))
+    })
+    .await
+}
+
+async fn suite(
     State(app): State<Arc<App>>,
-    Query(q): Query<HashMap<String, String>>,
+    name: Result<Path<String>, PathRejection>,
+    Query(q): QueryMap,
     headers: HeaderMap,
 ) -> Response {
+    let Ok(Path(name)) = name else {
+        return not_found(headers, Query(q)).await;
+    };
     view(&app, &headers, Params(q), |store, params| async move {
-        let limit = params.count("limit", 50, MAX_LIMIT)?;
-        let runs = query::list(&store, None, Some(limit.into())).await?;
-        Ok(Answer {
-            title: "Runs".into(),
-            json: serde_json::json!({ "limit": limit, "runs": runs }),
-            html: html! {
-                h1 { "Runs" }
-                table {
-                    thead { tr { th { "run" } th { "suite" } th { "time" } th { "pages" } th { "errors" } } }
-                    tbody {
-                        @for r in &runs {
-                            tr {
-                                td { a href=(format!("/runs/{}", encode(&r.id))) { (r.id) } }
-                                td { (r.suite) }
-                                td { (r.started_at.format("%Y-%m-%d %H:%M")) }
-                                td { (r.pages) }
-                                td { (r.errors) }
-                            }
-                        }
-                    }
-                }
-            },
-        })
+        let base = Window::SERVE;
+        let window = Window {
+            runs: params.count("runs", base.runs as u32, MAX_RUNS)? as usize,
+            strip_runs: params.count("strip_runs", base.strip_runs as u32, MAX_RUNS)? as usize,
+            strip_offset: params.position("offset")?,
+            strip_pages: params.count("limit", base.strip_pages as u32, MAX_LIMIT)? as usize,
+            open_findings: params.count("open", base.open_findings as u32, MAX_LIMIT)? as usize,
+            ..base
+        };
+        let trend = views::suite_trend(&store, &name, params.get("branch"), window)
+            .await?
+            .ok_or_else(|| missing(&format!("suite {name:?} (or no such branch)")))?;
+        Ok(answer(trend.suite.clone(), &trend, |t| {
+            render::suite_page(t, &ServeLinks)
+        }))
+    })
+    .await
+}
+
+async fn page(
+    State(app): State<Arc<App>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    Query(q): QueryMap,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(Path((suite, id))) = path else {
+        return not_found(headers, Query(q)).await;
+    };
+    view(&app, &headers, Params(q), |store, params| async move {
+        let window = Window {
+            runs: params.count("runs", Window::SERVE.runs as u32, MAX_RUNS)? as usize,
+            ..Window::SERVE
+        };
+        let page = views::page_view(&store, &suite, &id, window)
+            .await?
+            .ok_or_else(|| missing("such page"))?;
+        Ok(answer(format!("Page {id}"), &page, |p| {
+            render::page_page(p, &ServeLinks)
+        }))
     })
     .await
 }
 
 async fn run(
     State(app): State<Arc<App>>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    id: Result<Path<String>, PathRejection>,
+    Query(q): QueryMap,
     headers: HeaderMap,
 ) -> Response {
+    let Ok(Path(id)) = id else {
+        return not_found(headers, Query(q)).await;
+    };
     view(&app, &headers, Params(q), |store, _| async move {
-        let detail = query::show(&store, &id).await?;
-        Ok(Answer {
-            title: format!("Run {id}"),
-            json: serde_json::to_value(&detail).unwrap_or_default(),
-            html: html! {
-                h1 { "Run " (id) }
-                p { (detail.findings.len()) " findings, " (detail.fixed.len()) " fixed" }
-            },
-        })
+        let run = views::run_view(&store, &id)
+            .await?
+            .ok_or_else(|| missing(&format!("run {id:?}")))?;
+        Ok(answer(format!("Run {id}"), &run, |r| {
+            render::run_page(r, &ServeLinks)
+        }))
     })
     .await
 }
 
-async fn not_found(headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn finding(
+    State(app): State<Arc<App>>,
+    id: Result<Path<String>, PathRejection>,
+    Query(q): QueryMap,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return not_found(headers, Query(q)).await;
+    };
+    view(&app, &headers, Params(q), |store, _| async move {
+        let finding = views::finding_view(&store, &id)
+            .await?
+            .ok_or_else(|| missing("such finding"))?;
+        Ok(answer(format!("Finding {id}"), &finding, |f| {
+            render::finding_page(f, &ServeLinks)
+        }))
+    })
+    .await
+}
+
+/// 404, in the form asked for: an unknown path, or one whose segments are
+/// not text (they can name nothing).
+async fn not_found(headers: HeaderMap, Query(q): QueryMap) -> Response {
     let params = Params(q);
     respond(
         Wants::of(&headers, &params),
         Err(Failure::NotFound("no such page".into())),
         document,
     )
-}
-
-/// A path segment, percent-encoded (ids and names may hold anything).
-pub(crate) fn encode(segment: &str) -> String {
-    url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
 }
