@@ -27,44 +27,47 @@ impl Drop for Server {
 /// A store holding two recorded nights of a one-page suite, one finding
 /// message carrying markup.
 fn store(dir: &std::path::Path) -> String {
-    let db = dir.join("history.db");
-    for (id, day, findings) in [("night-1", 1, 2), ("night-2", 2, 1)] {
-        let findings: Vec<serde_json::Value> = (0..findings)
-            .map(|i| {
-                serde_json::json!({"rule": "attr-format", "severity": "error",
-                    "attribute": if i == 0 { "email" } else { "phone_number" },
-                    "message": "<script>window.planted = 1</script> is not an email"})
-            })
-            .collect();
-        let report = serde_json::json!({
-            "schema_version": 1,
-            "tool": {"name": "insider-audit", "version": "0.1.0"},
-            "run": {"id": id, "suite": "shop", "shard": null},
-            "started_at": format!("2026-11-{day:02}T02:00:00.000Z"),
-            "duration_ms": 1000,
-            "summary": {"pages": 1, "passed": 0, "failed": 1, "errors": findings.len(), "warnings": 0},
-            "pages": [{
-                "url": "http://127.0.0.1:9/cart?x=<script>", "final_url": "http://127.0.0.1:9/cart?x=<script>",
-                "scenario": "logged-out", "logged_in": false, "status": 200, "load_ms": 10,
-                "user": null, "pushes": [], "findings": findings
-            }],
-            "settings": {"expired": [], "unused": []}
-        });
-        let path = dir.join(format!("{id}.json"));
-        std::fs::write(&path, report.to_string()).unwrap();
-        let out = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
-            .args(["history", "record", "--history"])
-            .arg(&db)
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    db.display().to_string()
+    let db = dir.join("history.db").display().to_string();
+    record_night(dir, &db, "night-1", 1, 2);
+    record_night(dir, &db, "night-2", 2, 1);
+    db
+}
+
+/// Records night `id` (the `day`th of November) with `findings` errors.
+fn record_night(dir: &std::path::Path, db: &str, id: &str, day: u32, findings: usize) {
+    let findings: Vec<serde_json::Value> = (0..findings)
+        .map(|i| {
+            serde_json::json!({"rule": "attr-format", "severity": "error",
+                "attribute": if i == 0 { "email" } else { "phone_number" },
+                "message": "<script>window.planted = 1</script> is not an email"})
+        })
+        .collect();
+    let report = serde_json::json!({
+        "schema_version": 1,
+        "tool": {"name": "insider-audit", "version": "0.1.0"},
+        "run": {"id": id, "suite": "shop", "shard": null},
+        "started_at": format!("2026-11-{day:02}T02:00:00.000Z"),
+        "duration_ms": 1000,
+        "summary": {"pages": 1, "passed": 0, "failed": 1, "errors": findings.len(), "warnings": 0},
+        "pages": [{
+            "url": "http://127.0.0.1:9/cart?x=<script>", "final_url": "http://127.0.0.1:9/cart?x=<script>",
+            "scenario": "logged-out", "logged_in": false, "status": 200, "load_ms": 10,
+            "user": null, "pushes": [], "findings": findings
+        }],
+        "settings": {"expired": [], "unused": []}
+    });
+    let path = dir.join(format!("{id}.json"));
+    std::fs::write(&path, report.to_string()).unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .args(["history", "record", "--history", db])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn start(store: &str) -> Server {
@@ -131,7 +134,8 @@ async fn get(server: &Server, target: &str) -> Reply {
 #[tokio::test]
 async fn views_answer_in_html_and_json() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(&store(dir.path()));
+    let db = store(dir.path());
+    let server = start(&db);
     let home = get(&server, "/").await;
     assert_eq!(home.status, 200, "{}", home.body);
     assert!(home.headers.contains("content-type: text/html"));
@@ -166,6 +170,27 @@ async fn views_answer_in_html_and_json() {
     for reply in [&home, &suite, &run] {
         assert!(!reply.body.contains("<script>"), "{}", reply.body);
     }
+
+    // A run's lists a part at a time.
+    let first = get(&server, "/runs/night-1?limit=1&format=json").await;
+    let first: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(first["findings"].as_array().unwrap().len(), 1, "{first}");
+    assert_eq!(first["cut"]["findings"], 2, "{first}");
+    let second = get(&server, "/runs/night-1?limit=1&offset=1&format=json").await;
+    let second: serde_json::Value = serde_json::from_str(&second.body).unwrap();
+    assert_ne!(first["findings"][0], second["findings"][0]);
+    assert!(get(&server, "/runs/night-1?limit=1")
+        .await
+        .body
+        .contains("Showing 1–1 of 2"));
+
+    // A view is kept while the store does not change, and not after: a
+    // night recorded while serving is in the next answer.
+    record_night(dir.path(), &db, "night-3", 3, 0);
+    let after = get(&server, "/suites/shop?format=json").await;
+    let value: serde_json::Value = serde_json::from_str(&after.body).unwrap();
+    assert_eq!(value["runs"].as_array().unwrap().len(), 3, "{value}");
+    assert!(get(&server, "/suites/shop").await.body.contains("night-3"));
 }
 
 #[tokio::test]

@@ -335,6 +335,31 @@ impl Conn {
         self.batch("COMMIT").await
     }
 
+    /// Commits a transaction that changed the store's data, counting the
+    /// change in `history_meta`'s `generation`: a reader that keeps views
+    /// (`history serve`) compares it to know they still hold.
+    pub(crate) async fn commit_change(&mut self) -> Result<(), String> {
+        self.batch(
+            "INSERT INTO history_meta (key, value) SELECT 'generation', '0' \
+             WHERE NOT EXISTS (SELECT 1 FROM history_meta WHERE key = 'generation'); \
+             UPDATE history_meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) \
+             WHERE key = 'generation'; COMMIT",
+        )
+        .await
+    }
+
+    /// How many changes the store's data has had ([`Conn::commit_change`]).
+    pub(crate) async fn generation(&mut self) -> Result<i64, String> {
+        Ok(self
+            .one(
+                "SELECT value FROM history_meta WHERE key = 'generation'",
+                &[],
+            )
+            .await?
+            .and_then(|row| row[0].text().parse().ok())
+            .unwrap_or(0))
+    }
+
     /// Rolls the transaction back (after an error: the store stays as it was).
     pub(crate) async fn rollback(&mut self) {
         let _ = self.batch("ROLLBACK").await;

@@ -29,7 +29,7 @@ async fn finish<T>(
 ) -> Result<T, HistoryError> {
     match result {
         Ok(t) => {
-            conn.commit().await.db(store)?;
+            conn.commit_change().await.db(store)?;
             Ok(t)
         }
         Err(e) => {

@@ -207,7 +207,7 @@ pub async fn record(
     match record_in(&mut conn, store, run, baseline).await {
         Ok(recorded) => {
             crate::fault::abort_at(crate::fault::Place::Record, "before-commit");
-            conn.commit().await.db(store)?;
+            conn.commit_change().await.db(store)?;
             tracing::debug!(store = %store.shown(), run = %run.id, "recorded the run");
             Ok(recorded)
         }

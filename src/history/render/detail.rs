@@ -9,6 +9,30 @@ use crate::history::views::run::RunGone;
 use crate::history::views::{FindingView, PageView, RunView};
 use maud::{html, Markup};
 
+/// A run's list heading: its count, or the part shown of its total with
+/// links to the parts before and after (a live page's `?offset=`).
+fn part_of(v: &RunView, title: &str, shown: usize, total: Option<usize>) -> Markup {
+    let Some((cut, total)) = v.cut.zip(total) else {
+        return html! { h2 { (title) " (" (shown) ")" } };
+    };
+    let first = cut.offset.min(total);
+    html! {
+        h2 { (title) " (" (total) ")" }
+        @if shown < total {
+            p.note {
+                "Showing " (first + 1) "–" (first + shown) " of " (total) ". "
+                @if cut.offset > 0 {
+                    a href=(format!("?offset={}&limit={}", cut.offset.saturating_sub(cut.limit), cut.limit)) { "Previous " (cut.limit) }
+                    " "
+                }
+                @if first + shown < total {
+                    a href=(format!("?offset={}&limit={}", cut.offset + cut.limit, cut.limit)) { "Next " (cut.limit) }
+                }
+            }
+        }
+    }
+}
+
 /// A list of baseline findings gone from a run.
 fn gone_list(title: &str, list: &[RunGone], links: &dyn Links) -> Markup {
     html! {
@@ -49,7 +73,7 @@ pub(crate) fn run_page(v: &RunView, links: &dyn Links) -> Markup {
             div.card { small { "new / reopened" } b { (r.new) " / " (r.reopened) } }
             div.card { small { "fixed" } b { (r.fixed) } small { (r.not_checked) " not checked" } }
         }
-        h2 { "Findings (" (v.findings.len()) ")" }
+        (part_of(v, "Findings", v.findings.len(), v.cut.map(|c| c.findings)))
         div.wrap {
             table.findings {
                 thead { tr { th { "state" } th.num { "runs seen" } th { "severity" } th { "rule" } th { "page" } th { "message" } } }
@@ -72,7 +96,7 @@ pub(crate) fn run_page(v: &RunView, links: &dyn Links) -> Markup {
         }
         (gone_list("Fixed", &v.fixed, links))
         (gone_list("Not checked", &v.not_checked, links))
-        h2 { "Pages (" (v.pages.len()) ")" }
+        (part_of(v, "Pages", v.pages.len(), v.cut.map(|c| c.pages)))
         div.wrap {
             table.pages {
                 thead { tr { th { "page" } th { "scenario" } th { "verdict" } th.num { "errors" } th.num { "warnings" } th.num { "accepted" } } }

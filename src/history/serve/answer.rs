@@ -133,13 +133,37 @@ impl From<HistoryError> for Failure {
     }
 }
 
-/// The response to a view's outcome, in the form asked for; `document`
-/// wraps an HTML body into the whole page.
-pub(crate) fn respond(
+/// A view's answer, rendered: what the server sends, and what it keeps
+/// while the store does not change.
+#[derive(Debug, Clone)]
+pub(crate) struct Rendered {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: axum::body::Bytes,
+}
+
+impl Rendered {
+    /// The response: the body with its type, and `Vary: Accept` (one URL
+    /// answers in two forms).
+    pub(crate) fn response(&self) -> Response {
+        let mut response = (self.status, self.body.clone()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        headers.insert(header::VARY, HeaderValue::from_static("accept"));
+        response
+    }
+}
+
+/// A view's outcome in the form asked for; `document` wraps an HTML body
+/// into the whole page.
+pub(crate) fn render(
     wants: Wants,
     outcome: Result<Answer, Failure>,
     document: impl Fn(&str, Markup) -> String,
-) -> Response {
+) -> Rendered {
     let (status, answer) = match outcome {
         Ok(answer) => (StatusCode::OK, answer),
         Err(failure) => {
@@ -170,15 +194,11 @@ pub(crate) fn respond(
             document(&answer.title, answer.html).into_bytes(),
         ),
     };
-    let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    // The same URL answers in two forms.
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept"));
-    response
+    Rendered {
+        status,
+        content_type,
+        body: body.into(),
+    }
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 //! the same paths). Loopback unless `--addr` says otherwise; it answers only
 //! its own `Host` ([`guard`]), serves nothing but the store's data and the
 //! styles inlined in each page (no path from a request reaches the file
-//! system), opens a read for each request and holds none between them, lets
+//! system), opens a read for each request and holds none between them, keeps
+//! rendered views while the store does not change ([`cache`]), lets
 //! at most [`STORE_PERMITS`] requests read at once, and stops cleanly on
 //! SIGINT or SIGTERM.
 
 mod answer;
+mod cache;
 mod guard;
 mod routes;
 
@@ -28,6 +30,7 @@ pub(crate) const VIEW_TIMEOUT: Duration = Duration::from_secs(20);
 pub(crate) struct App {
     store: Store,
     permits: tokio::sync::Semaphore,
+    views: cache::Views,
 }
 
 /// Serves `store` at `addr` until SIGINT or SIGTERM; prints where to
@@ -63,6 +66,7 @@ pub(crate) async fn serve(
     let app = Arc::new(App {
         store,
         permits: tokio::sync::Semaphore::new(STORE_PERMITS),
+        views: cache::Views::default(),
     });
     let router =
         routes::router(app).layer(axum::middleware::from_fn_with_state(hosts, guard::guard));

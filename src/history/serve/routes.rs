@@ -6,21 +6,21 @@
 //! | `/` | the suites | |
 //! | `/suites/{suite}` | a suite's trend | `branch`, `runs`, `strip_runs`, `offset`, `limit`, `open` |
 //! | `/suites/{suite}/pages/{page}` | a page over time | `runs` |
-//! | `/runs/{run}` | a run: its pages, findings, what it fixed | |
+//! | `/runs/{run}` | a run: its findings, what it fixed, its pages | `offset`, `limit` (200) |
 //! | `/findings/{finding}` | a finding over time | |
 //!
 //! A handler parses its path and parameters, waits for a store permit, reads
 //! its view within [`VIEW_TIMEOUT`] and answers in the form asked for; a
 //! missing suite, run, page or finding is 404, anything else too.
 
-use super::answer::{respond, Answer, Failure, Params, Wants, MAX_LIMIT};
+use super::answer::{render, Answer, Failure, Params, Wants, MAX_LIMIT};
 use super::{App, VIEW_TIMEOUT};
 use crate::history::render::{self, ServeLinks};
 use crate::history::views::{self, Window};
 use crate::history::Store;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -46,25 +46,63 @@ pub(crate) fn router(app: Arc<App>) -> Router {
 
 type QueryMap = Query<HashMap<String, String>>;
 
-/// Answers one view: `read` gets the store and the parameters.
-async fn view<F, Fut>(app: &App, headers: &HeaderMap, params: Params, read: F) -> Response
+/// Answers one view: `read` gets the store and the parameters. A view the
+/// store's generation has already rendered is sent as it was; a store that
+/// fails is 503 and nothing is kept.
+async fn view<F, Fut>(
+    app: &App,
+    uri: &Uri,
+    headers: &HeaderMap,
+    params: Params,
+    read: F,
+) -> Response
 where
     F: FnOnce(Store, Params) -> Fut,
     Fut: Future<Output = Result<Answer, Failure>>,
 {
     let wants = Wants::of(headers, &params);
-    let outcome = match app.permits.acquire().await {
-        Ok(_permit) => tokio::time::timeout(VIEW_TIMEOUT, read(app.store.clone(), params))
-            .await
-            .unwrap_or_else(|_| {
-                Err(Failure::Store(format!(
-                    "the store did not answer within {} s",
-                    VIEW_TIMEOUT.as_secs()
-                )))
-            }),
-        Err(_) => Err(Failure::Store("the server is stopping".into())),
+    let Ok(_permit) = app.permits.acquire().await else {
+        return render(
+            wants,
+            Err(Failure::Store("the server is stopping".into())),
+            document,
+        )
+        .response();
     };
-    respond(wants, outcome, document)
+    let generation = match generation(&app.store).await {
+        Ok(g) => g,
+        Err(failure) => return render(wants, Err(failure), document).response(),
+    };
+    let slot = app.views.slot(generation, format!("{wants:?} {uri}"));
+    let rendered = slot
+        .get_or_try_init(|| async {
+            let outcome = tokio::time::timeout(VIEW_TIMEOUT, read(app.store.clone(), params))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Failure::Store(format!(
+                        "the store did not answer within {} s",
+                        VIEW_TIMEOUT.as_secs()
+                    )))
+                });
+            match outcome {
+                // Not kept: the next request tries the store again.
+                Err(failure @ Failure::Store(_)) => Err(render(wants, Err(failure), document)),
+                outcome => Ok(render(wants, outcome, document)),
+            }
+        })
+        .await;
+    match rendered {
+        Ok(kept) => kept.response(),
+        Err(failed) => failed.response(),
+    }
+}
+
+/// The store's generation: how many changes its data has had.
+async fn generation(store: &Store) -> Result<i64, Failure> {
+    let mut conn = store.open_read().await?;
+    conn.generation()
+        .await
+        .map_err(|e| Failure::Store(format!("history store {}: {e}", store.shown())))
 }
 
 /// The whole page around a view's body, in the trend page's style.
@@ -85,8 +123,13 @@ fn missing(what: &str) -> Failure {
     Failure::NotFound(format!("no {what} in this store"))
 }
 
-async fn home(State(app): State<Arc<App>>, Query(q): QueryMap, headers: HeaderMap) -> Response {
-    view(&app, &headers, Params(q), |store, _| async move {
+async fn home(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    Query(q): QueryMap,
+    headers: HeaderMap,
+) -> Response {
+    view(&app, &uri, &headers, Params(q), |store, _| async move {
         let suites = views::suites(&store).await?;
         Ok(answer("Suites".into(), &suites, |s| {
             render::suites_page(s, &ServeLinks)
@@ -98,86 +141,113 @@ async fn home(State(app): State<Arc<App>>, Query(q): QueryMap, headers: HeaderMa
 async fn suite(
     State(app): State<Arc<App>>,
     name: Result<Path<String>, PathRejection>,
+    uri: Uri,
     Query(q): QueryMap,
     headers: HeaderMap,
 ) -> Response {
     let Ok(Path(name)) = name else {
         return not_found(headers, Query(q)).await;
     };
-    view(&app, &headers, Params(q), |store, params| async move {
-        let base = Window::SERVE;
-        let window = Window {
-            runs: params.count("runs", base.runs as u32, MAX_RUNS)? as usize,
-            strip_runs: params.count("strip_runs", base.strip_runs as u32, MAX_RUNS)? as usize,
-            strip_offset: params.position("offset")?,
-            strip_pages: params.count("limit", base.strip_pages as u32, MAX_LIMIT)? as usize,
-            open_findings: params.count("open", base.open_findings as u32, MAX_LIMIT)? as usize,
-            ..base
-        };
-        let trend = views::suite_trend(&store, &name, params.get("branch"), window)
-            .await?
-            .ok_or_else(|| missing(&format!("suite {name:?} (or no such branch)")))?;
-        Ok(answer(trend.suite.clone(), &trend, |t| {
-            render::suite_page(t, &ServeLinks)
-        }))
-    })
+    view(
+        &app,
+        &uri,
+        &headers,
+        Params(q),
+        |store, params| async move {
+            let base = Window::SERVE;
+            let window = Window {
+                runs: params.count("runs", base.runs as u32, MAX_RUNS)? as usize,
+                strip_runs: params.count("strip_runs", base.strip_runs as u32, MAX_RUNS)? as usize,
+                strip_offset: params.position("offset")?,
+                strip_pages: params.count("limit", base.strip_pages as u32, MAX_LIMIT)? as usize,
+                open_findings: params.count("open", base.open_findings as u32, MAX_LIMIT)? as usize,
+                ..base
+            };
+            let trend = views::suite_trend(&store, &name, params.get("branch"), window)
+                .await?
+                .ok_or_else(|| missing(&format!("suite {name:?} (or no such branch)")))?;
+            Ok(answer(trend.suite.clone(), &trend, |t| {
+                render::suite_page(t, &ServeLinks)
+            }))
+        },
+    )
     .await
 }
 
 async fn page(
     State(app): State<Arc<App>>,
     path: Result<Path<(String, String)>, PathRejection>,
+    uri: Uri,
     Query(q): QueryMap,
     headers: HeaderMap,
 ) -> Response {
     let Ok(Path((suite, id))) = path else {
         return not_found(headers, Query(q)).await;
     };
-    view(&app, &headers, Params(q), |store, params| async move {
-        let window = Window {
-            runs: params.count("runs", Window::SERVE.runs as u32, MAX_RUNS)? as usize,
-            ..Window::SERVE
-        };
-        let page = views::page_view(&store, &suite, &id, window)
-            .await?
-            .ok_or_else(|| missing("such page"))?;
-        Ok(answer(format!("Page {id}"), &page, |p| {
-            render::page_page(p, &ServeLinks)
-        }))
-    })
+    view(
+        &app,
+        &uri,
+        &headers,
+        Params(q),
+        |store, params| async move {
+            let window = Window {
+                runs: params.count("runs", Window::SERVE.runs as u32, MAX_RUNS)? as usize,
+                ..Window::SERVE
+            };
+            let page = views::page_view(&store, &suite, &id, window)
+                .await?
+                .ok_or_else(|| missing("such page"))?;
+            Ok(answer(format!("Page {id}"), &page, |p| {
+                render::page_page(p, &ServeLinks)
+            }))
+        },
+    )
     .await
 }
 
 async fn run(
     State(app): State<Arc<App>>,
     id: Result<Path<String>, PathRejection>,
+    uri: Uri,
     Query(q): QueryMap,
     headers: HeaderMap,
 ) -> Response {
     let Ok(Path(id)) = id else {
         return not_found(headers, Query(q)).await;
     };
-    view(&app, &headers, Params(q), |store, _| async move {
-        let run = views::run_view(&store, &id)
-            .await?
-            .ok_or_else(|| missing(&format!("run {id:?}")))?;
-        Ok(answer(format!("Run {id}"), &run, |r| {
-            render::run_page(r, &ServeLinks)
-        }))
-    })
+    view(
+        &app,
+        &uri,
+        &headers,
+        Params(q),
+        |store, params| async move {
+            let (offset, limit) = (
+                params.position("offset")?,
+                params.count("limit", 200, MAX_LIMIT)? as usize,
+            );
+            let run = views::run_view(&store, &id)
+                .await?
+                .ok_or_else(|| missing(&format!("run {id:?}")))?
+                .cut(offset, limit);
+            Ok(answer(format!("Run {id}"), &run, |r| {
+                render::run_page(r, &ServeLinks)
+            }))
+        },
+    )
     .await
 }
 
 async fn finding(
     State(app): State<Arc<App>>,
     id: Result<Path<String>, PathRejection>,
+    uri: Uri,
     Query(q): QueryMap,
     headers: HeaderMap,
 ) -> Response {
     let Ok(Path(id)) = id else {
         return not_found(headers, Query(q)).await;
     };
-    view(&app, &headers, Params(q), |store, _| async move {
+    view(&app, &uri, &headers, Params(q), |store, _| async move {
         let finding = views::finding_view(&store, &id)
             .await?
             .ok_or_else(|| missing("such finding"))?;
@@ -192,9 +262,11 @@ async fn finding(
 /// not text (they can name nothing).
 async fn not_found(headers: HeaderMap, Query(q): QueryMap) -> Response {
     let params = Params(q);
-    respond(
-        Wants::of(&headers, &params),
+    let wants = Wants::of(&headers, &params);
+    render(
+        wants,
         Err(Failure::NotFound("no such page".into())),
         document,
     )
+    .response()
 }
