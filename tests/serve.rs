@@ -306,3 +306,16 @@ fn sigterm_stops_it_cleanly() {
     std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn every_interface_needs_the_names_it_is_reached_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store(dir.path());
+    let out = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
+        .args(["history", "serve", "--addr", "0.0.0.0:0", "--history", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--host NAME"), "{stderr}");
+}

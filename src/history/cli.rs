@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Where to listen; loopback by default (port 0: any free port, printed).
     #[arg(long, default_value = "127.0.0.1:8750")]
     addr: std::net::SocketAddr,
+    /// A name the server is reached by (repeatable; with or without a port):
+    /// requests for any other `Host` are refused. Needed with --addr 0.0.0.0.
+    #[arg(long = "host", value_name = "NAME")]
+    hosts: Vec<String>,
 }
 
 /// The store option every subcommand takes.
@@ -315,7 +319,7 @@ pub async fn execute(
             emit(a.output.as_deref(), stdout, &bytes)?;
         }
         HistoryCommand::Serve(a) => {
-            return super::serve::serve(a.store.store()?, a.addr, stdout).await;
+            return super::serve::serve(a.store.store()?, a.addr, &a.hosts, stdout).await;
         }
     }
     Ok(ExitCode::Clean)

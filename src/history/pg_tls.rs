@@ -4,9 +4,9 @@
 //! | sslmode | TLS | the server's certificate |
 //! |---|---|---|
 //! | `disable` | no | – |
-//! | `prefer` (the default) | when the server offers it | not checked (a root given: chain checked) |
+//! | `prefer` (the default) | when the server offers it | not checked |
 //! | `require` | yes | not checked (a root given: chain checked) |
-//! | `verify-ca` | yes | chain checked against `sslrootcert` (else the Mozilla roots) |
+//! | `verify-ca` | yes | chain checked against `sslrootcert` (`system` or none: the Mozilla roots) |
 //! | `verify-full` | yes | chain and host name checked |
 //!
 //! tokio-postgres knows only the first three words and no `sslrootcert`, so
@@ -71,17 +71,27 @@ pub(crate) struct Prepared {
 }
 
 /// Reads `sslmode` and `sslrootcert` from `url` (else `PGSSLMODE` and
-/// `PGSSLROOTCERT`) and builds the connector. Errors are said without the URL.
+/// `PGSSLROOTCERT`) and builds the connector. The URL handed on differs only
+/// in those two parameters: every other byte (a percent-encoded password,
+/// `options`, several `host:port`s) is kept as written. Errors are said
+/// without the URL.
 pub(crate) fn prepare(url: &str) -> Result<Prepared, String> {
-    let mut parsed = url::Url::parse(url).map_err(|e| format!("not a postgres:// URL: {e}"))?;
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let mut mode = None;
     let mut root = None;
-    let mut kept: Vec<(String, String)> = Vec::new();
-    for (key, value) in parsed.query_pairs() {
-        match &*key {
-            "sslmode" => mode = Some(SslMode::parse(&value)?),
-            "sslrootcert" => root = Some(value.into_owned()),
-            _ => kept.push((key.into_owned(), value.into_owned())),
+    let mut kept: Vec<&str> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = || {
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8()
+                .map(|v| v.into_owned())
+                .map_err(|_| format!("{key}= is not UTF-8"))
+        };
+        match key {
+            "sslmode" => mode = Some(SslMode::parse(&value()?)?),
+            "sslrootcert" => root = Some(value()?),
+            _ => kept.push(pair),
         }
     }
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -90,11 +100,11 @@ pub(crate) fn prepare(url: &str) -> Result<Prepared, String> {
         None => env("PGSSLMODE").map_or(Ok(SslMode::Prefer), |v| SslMode::parse(&v))?,
     };
     let root = root.or_else(|| env("PGSSLROOTCERT"));
-    kept.push(("sslmode".into(), mode.for_driver().into()));
-    parsed.query_pairs_mut().clear().extend_pairs(kept);
+    let sslmode = format!("sslmode={}", mode.for_driver());
+    kept.push(&sslmode);
     let tls = connector(mode, root.as_deref())?;
     Ok(Prepared {
-        url: parsed.into(),
+        url: format!("{base}?{}", kept.join("&")),
         mode,
         tls,
     })
@@ -105,16 +115,20 @@ fn connector(
     root: Option<&str>,
 ) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // `sslrootcert=system` (libpq 16): the trusted roots this build carries.
     let roots = match root {
+        Some("system") | None => None,
         Some(path) => Some(Arc::new(read_roots(path)?)),
-        None => None,
     };
     let verifier: Arc<dyn ServerCertVerifier> = match (mode, roots) {
-        (SslMode::Disable | SslMode::Prefer | SslMode::Require, None) => {
+        // libpq checks nothing for prefer, and for require only with a root.
+        (SslMode::Disable | SslMode::Prefer, _) | (SslMode::Require, None) => {
             Arc::new(Unchecked(provider.clone()))
         }
         (SslMode::VerifyFull, roots) => webpki(roots, &provider)?,
-        (_, roots) => Arc::new(ChainOnly(webpki(roots, &provider)?)),
+        (SslMode::Require | SslMode::VerifyCa, roots) => {
+            Arc::new(ChainOnly(webpki(roots, &provider)?))
+        }
     };
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -289,6 +303,16 @@ mod tests {
         }
         let p = prepare("postgres://u@h/db?sslmode=require&application_name=x").unwrap();
         assert!(p.url.contains("application_name=x"), "{}", p.url);
+        // Every other byte as written: encoded passwords and options, several hosts.
+        let p = prepare(
+            "postgres://u:two%20words@h1:5432,h2:5433/db?password=a%2Bb&options=-c%20search_path%3Dx&sslmode=require",
+        )
+        .unwrap();
+        assert_eq!(
+            p.url,
+            "postgres://u:two%20words@h1:5432,h2:5433/db?password=a%2Bb&options=-c%20search_path%3Dx&sslmode=require"
+        );
+        assert!(p.url.parse::<tokio_postgres::Config>().is_ok(), "{}", p.url);
         let e = prepare("postgres://u@h/db?sslmode=bogus").err().unwrap();
         assert!(e.contains("sslmode=bogus is not one of"), "{e}");
         let e =

@@ -28,7 +28,8 @@
 //!   (their severity and message are those of the baseline's span, which
 //!   `prune` keeps while a kept run refers to it).
 //! - `rule_sets`: the distinct sets of judging rules, shared by page spans.
-//! - `history_meta`: the schema version.
+//! - `history_meta`: the schema version, and the generation: how many
+//!   changes the data has had (migration 2).
 //!
 //! How the trend views (issue #20) read it, each from one branch's rows:
 //! - compliance per run: `runs.passed / runs.pages`, with `label`, `tool`,
@@ -49,7 +50,8 @@
 use super::db::Engine;
 
 /// The migrations, in order; the store's schema version is how many it has applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE history_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE suites (id {serial}, name TEXT NOT NULL UNIQUE);
 CREATE TABLE scenarios (id {serial}, suite_id BIGINT NOT NULL, name TEXT NOT NULL, UNIQUE (suite_id, name));
@@ -91,7 +93,15 @@ CREATE TABLE finding_marks (run_seq BIGINT NOT NULL, fp_id BIGINT NOT NULL, stat
 CREATE TABLE finding_gone (run_seq BIGINT NOT NULL, fp_id BIGINT NOT NULL, fixed BIGINT NOT NULL,
     PRIMARY KEY (run_seq, fp_id)){without_rowid};
 INSERT INTO history_meta (key, value) VALUES ('schema_version', '0');
-"#];
+"#,
+    // 2: the store counts the changes of its data (`Conn::commit_change`), which
+    // `history serve` compares to keep its views; a build that would write
+    // without counting refuses a store at this version.
+    r#"
+INSERT INTO history_meta (key, value) SELECT 'generation', '0'
+    WHERE NOT EXISTS (SELECT 1 FROM history_meta WHERE key = 'generation');
+"#,
+];
 
 /// The schema version this build writes and reads.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;

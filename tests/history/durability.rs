@@ -144,3 +144,88 @@ both!(
         assert_eq!(runs(&store).await.len(), 2);
     }
 );
+
+/// A tmpfs mounted for one test (root only), unmounted when dropped.
+struct Disk(std::path::PathBuf);
+
+impl Drop for Disk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+fn mount(args: &[&str], at: &std::path::Path) -> bool {
+    std::process::Command::new("mount")
+        .args(args)
+        .arg(at)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A store on a disk that went read-only (a full or failing volume remounted
+/// read-only by the kernel): the run's reports are still written, without
+/// `history`, the error names the store and says why, and the exit is 3.
+#[test]
+fn a_store_on_a_read_only_disk_keeps_the_reports_and_exits_3() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: mounting a read-only disk needs root (CI runs as root)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("disk");
+    std::fs::create_dir(&at).unwrap();
+    assert!(
+        mount(&["-t", "tmpfs", "-o", "size=16m", "tmpfs"], &at),
+        "mount a tmpfs"
+    );
+    let disk = Disk(at.clone());
+    let store = at.join("history.db");
+    let night = |id: &str, day: u32| {
+        let path = dir.path().join(format!("{id}.json"));
+        std::fs::write(&path, checks::report(id, day, "http://127.0.0.1:1", "bad")).unwrap();
+        path
+    };
+    let bin = || std::process::Command::new(assert_cmd::cargo::cargo_bin("insider-audit"));
+    let first = bin()
+        .args(["history", "record", "--history"])
+        .arg(&store)
+        .arg(night("ro-1", 1))
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(mount(&["-o", "remount,ro"], &at), "remount read-only");
+
+    let out = dir.path().join("out");
+    let merged = bin()
+        .args(["merge", "--format", "json", "--out-dir"])
+        .arg(&out)
+        .arg("--history")
+        .arg(&store)
+        .arg(night("ro-2", 2))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&merged.stderr);
+    assert_eq!(merged.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains(&store.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains("readonly") || stderr.contains("read-only"),
+        "{stderr}"
+    );
+    // The JSON report goes to stdout (the journal to --out-dir).
+    let report: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(report["run"]["id"], "ro-2", "the report was written");
+    assert!(report.get("history").is_none(), "{report}");
+    // Reading still works: the store is as it was.
+    let listed = bin()
+        .args(["history", "list", "--format", "json", "--history"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let runs: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 1, "{runs}");
+    drop(disk);
+}

@@ -20,19 +20,31 @@ pub(crate) struct Hosts {
 }
 
 impl Hosts {
-    /// The hosts of a server bound to `addr`.
-    pub(crate) fn of(addr: SocketAddr) -> Hosts {
+    /// The hosts of a server bound to `addr` and reached by `names`
+    /// (`--host`; a name without a port means the port served).
+    pub(crate) fn of(addr: SocketAddr, names: &[String]) -> Hosts {
         let port = addr.port();
-        let mut allowed = vec![addr.to_string()];
+        let ip = match addr.ip() {
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            v4 => v4.to_string(),
+        };
+        let served = format!("{ip}:{port}");
+        let named: Vec<String> = names.iter().map(|n| with_port(n, port)).collect();
+        let mut allowed = vec![served.clone()];
         if addr.ip().is_loopback() {
             allowed.push(format!("localhost:{port}"));
         }
-        if addr.port() == 80 {
+        allowed.extend(named.iter().cloned());
+        if port == 80 {
             // A client may leave the default port out.
-            allowed.push(addr.ip().to_string());
+            let bare: Vec<String> = allowed
+                .iter()
+                .filter_map(|h| h.strip_suffix(":80").map(str::to_string))
+                .collect();
+            allowed.extend(bare);
         }
         Hosts {
-            origin: format!("http://{addr}"),
+            origin: format!("http://{}", named.first().unwrap_or(&served)),
             allowed,
         }
     }
@@ -41,6 +53,18 @@ impl Hosts {
     /// as host names are).
     pub(crate) fn allows(&self, host: Option<&str>) -> bool {
         host.is_some_and(|h| self.allowed.iter().any(|a| a.eq_ignore_ascii_case(h)))
+    }
+}
+
+/// `name` with `port` unless it names one (`shop.internal:8080`, `[::1]:80`).
+fn with_port(name: &str, port: u16) -> String {
+    let has_port = name.rsplit_once(':').is_some_and(|(head, tail)| {
+        tail.parse::<u16>().is_ok() && (!head.contains(':') || head.ends_with(']'))
+    });
+    if has_port {
+        name.to_string()
+    } else {
+        format!("{name}:{port}")
     }
 }
 
@@ -104,18 +128,32 @@ mod tests {
 
     #[test]
     fn only_the_served_address_and_loopback_names() {
-        let hosts = Hosts::of("127.0.0.1:8750".parse().unwrap());
+        let hosts = Hosts::of("127.0.0.1:8750".parse().unwrap(), &[]);
         assert!(hosts.allows(Some("127.0.0.1:8750")));
         assert!(hosts.allows(Some("LOCALHOST:8750")));
         assert!(!hosts.allows(Some("evil.example:8750")));
         assert!(!hosts.allows(Some("127.0.0.1:8751")));
         assert!(!hosts.allows(Some("127.0.0.1")));
         assert!(!hosts.allows(None));
-        let public = Hosts::of("10.1.2.3:80".parse().unwrap());
+        let public = Hosts::of("10.1.2.3:80".parse().unwrap(), &[]);
         assert!(public.allows(Some("10.1.2.3")));
         assert!(!public.allows(Some("localhost:80")));
-        let v6 = Hosts::of("[::1]:9000".parse().unwrap());
-        assert!(v6.allows(Some("[::1]:9000")));
-        assert!(v6.allows(Some("localhost:9000")));
+        let v6 = Hosts::of("[::1]:80".parse().unwrap(), &[]);
+        assert!(v6.allows(Some("[::1]:80")) && v6.allows(Some("[::1]")));
+        assert!(v6.allows(Some("localhost")));
+        // Any address, reached by the names given.
+        let named = Hosts::of(
+            "0.0.0.0:8750".parse().unwrap(),
+            &[
+                "audit.internal".into(),
+                "10.0.0.5:9000".into(),
+                "[fd00::5]".into(),
+            ],
+        );
+        assert!(named.allows(Some("audit.internal:8750")));
+        assert!(named.allows(Some("10.0.0.5:9000")));
+        assert!(named.allows(Some("[fd00::5]:8750")));
+        assert!(!named.allows(Some("evil.example:8750")));
+        assert_eq!(named.origin, "http://audit.internal:8750");
     }
 }

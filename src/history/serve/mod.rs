@@ -15,6 +15,7 @@ mod routes;
 
 use super::{HistoryError, Store};
 use crate::error::ExitCode;
+use std::future::IntoFuture;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,7 +24,12 @@ use std::time::Duration;
 /// How many requests read the store at once; the others wait their turn.
 pub(crate) const STORE_PERMITS: usize = 8;
 
-/// How long a view may take before the request is answered 503.
+/// How long the requests in flight get after SIGINT or SIGTERM (a second
+/// signal stops at once).
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How long a request may take (its turn, the store's generation and the
+/// view) before it is answered 503.
 pub(crate) const VIEW_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What every request shares.
@@ -38,8 +44,15 @@ pub(crate) struct App {
 pub(crate) async fn serve(
     store: Store,
     addr: SocketAddr,
+    names: &[String],
     stdout: &mut dyn Write,
 ) -> Result<ExitCode, HistoryError> {
+    if addr.ip().is_unspecified() && names.is_empty() {
+        return Err(HistoryError::Usage(format!(
+            "--addr {addr} listens on every interface, but a browser names the server by a host \
+             name or address: say which with --host NAME (repeatable), e.g. --host audit.internal"
+        )));
+    }
     // A store that cannot be read is said now, not on the first request.
     drop(store.open_read().await?);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -48,10 +61,10 @@ pub(crate) async fn serve(
     let bound = listener
         .local_addr()
         .map_err(|e| HistoryError::Usage(format!("could not listen on {addr}: {e}")))?;
-    let hosts = Arc::new(guard::Hosts::of(bound));
+    let hosts = Arc::new(guard::Hosts::of(bound, names));
     // Listening for the signals before saying where: a stop asked for as soon
     // as the address is known is a clean stop too.
-    let signals = Signals::listen()
+    let mut signals = Signals::listen()
         .map_err(|e| HistoryError::Usage(format!("could not listen for signals: {e}")))?;
     let _ = writeln!(
         stdout,
@@ -70,14 +83,34 @@ pub(crate) async fn serve(
     });
     let router =
         routes::router(app).layer(axum::middleware::from_fn_with_state(hosts, guard::guard));
-    let signal = async {
-        let which = signals.first().await;
-        tracing::info!(?which, "stopping: answering the requests in flight");
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let graceful = {
+        let stopping = stopping.clone();
+        async move { stopping.notified().await }
     };
-    axum::serve(listener, router)
-        .with_graceful_shutdown(signal)
-        .await
-        .map_err(|e| HistoryError::Usage(format!("serving {bound}: {e}")))?;
+    let server = axum::serve(listener, router)
+        .with_graceful_shutdown(graceful)
+        .into_future();
+    tokio::pin!(server);
+    let served = tokio::select! {
+        served = &mut server => served,
+        which = signals.next() => {
+            tracing::info!(?which, "stopping: answering the requests in flight");
+            stopping.notify_one();
+            tokio::select! {
+                served = &mut server => served,
+                _ = tokio::time::sleep(SHUTDOWN_GRACE) => {
+                    tracing::warn!("requests still in flight {} s after the signal: stopped", SHUTDOWN_GRACE.as_secs());
+                    Ok(())
+                }
+                _ = signals.next() => {
+                    tracing::warn!("a second signal: stopped without waiting");
+                    Ok(())
+                }
+            }
+        }
+    };
+    served.map_err(|e| HistoryError::Usage(format!("serving {bound}: {e}")))?;
     // Stopping on request is how a server ends: a clean exit (0).
     Ok(ExitCode::Clean)
 }
@@ -97,8 +130,8 @@ impl Signals {
         })
     }
 
-    /// The first of them to come, as the exit code it would be.
-    async fn first(mut self) -> ExitCode {
+    /// The next of them to come, as the exit code it would be.
+    async fn next(&mut self) -> ExitCode {
         tokio::select! {
             _ = self.interrupt.recv() => ExitCode::Interrupted,
             _ = self.terminate.recv() => ExitCode::Terminated,

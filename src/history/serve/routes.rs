@@ -61,40 +61,44 @@ where
     Fut: Future<Output = Result<Answer, Failure>>,
 {
     let wants = Wants::of(headers, &params);
-    let Ok(_permit) = app.permits.acquire().await else {
-        return render(
-            wants,
-            Err(Failure::Store("the server is stopping".into())),
-            document,
-        )
-        .response();
-    };
-    let generation = match generation(&app.store).await {
-        Ok(g) => g,
-        Err(failure) => return render(wants, Err(failure), document).response(),
-    };
-    let slot = app.views.slot(generation, format!("{wants:?} {uri}"));
-    let rendered = slot
-        .get_or_try_init(|| async {
-            let outcome = tokio::time::timeout(VIEW_TIMEOUT, read(app.store.clone(), params))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(Failure::Store(format!(
-                        "the store did not answer within {} s",
-                        VIEW_TIMEOUT.as_secs()
-                    )))
-                });
-            match outcome {
-                // Not kept: the next request tries the store again.
-                Err(failure @ Failure::Store(_)) => Err(render(wants, Err(failure), document)),
-                outcome => Ok(render(wants, outcome, document)),
+    let answered = tokio::time::timeout(VIEW_TIMEOUT, async {
+        let Ok(_permit) = app.permits.acquire().await else {
+            return render(
+                wants,
+                Err(Failure::Store("the server is stopping".into())),
+                document,
+            );
+        };
+        let generation = match generation(&app.store).await {
+            Ok(g) => g,
+            Err(failure) => return render(wants, Err(failure), document),
+        };
+        let key = format!("{wants:?} {uri}");
+        let slot = app.views.slot(generation, key.clone());
+        let rendered = slot
+            .get_or_try_init(|| async {
+                match read(app.store.clone(), params).await {
+                    // Not kept: the next request tries the store again.
+                    Err(failure @ Failure::Store(_)) => Err(render(wants, Err(failure), document)),
+                    outcome => Ok(render(wants, outcome, document)),
+                }
+            })
+            .await;
+        match rendered {
+            Ok(kept) => {
+                app.views.weigh(generation, &key, kept.body.len());
+                kept.clone()
             }
+            Err(failed) => failed,
+        }
+    })
+    .await;
+    answered
+        .unwrap_or_else(|_| {
+            let message = format!("no answer within {} s", VIEW_TIMEOUT.as_secs());
+            render(wants, Err(Failure::Store(message)), document)
         })
-        .await;
-    match rendered {
-        Ok(kept) => kept.response(),
-        Err(failed) => failed.response(),
-    }
+        .response()
 }
 
 /// The store's generation: how many changes its data has had.
