@@ -6,7 +6,9 @@
 //!
 //! New pages are covered without being listed here. A page that cannot be
 //! compared (it hangs, or differs under the audit on purpose, as rules.md
-//! allows) opts out with `<!-- transparency: skip: the reason -->`.
+//! allows) opts out with `<!-- transparency: skip: the reason -->`; a page
+//! that pushes late (after a long task) says how long to watch it without the
+//! audit with `<!-- transparency: watch-ms: N -->` (1,800 otherwise).
 
 mod common;
 
@@ -108,7 +110,12 @@ async fn listen(page: &Page) -> Arc<Mutex<Vec<String>>> {
     errors
 }
 
-async fn observe(browser: &Browser, url: &str, audited: bool) -> Result<Observed, String> {
+async fn observe(
+    browser: &Browser,
+    url: &str,
+    audited: bool,
+    watch: Duration,
+) -> Result<Observed, String> {
     let context = browser.new_context().await.map_err(|e| e.to_string())?;
     let page = browser.new_tab(&context).await.map_err(|e| e.to_string())?;
     let errors = listen(&page).await;
@@ -128,7 +135,7 @@ async fn observe(browser: &Browser, url: &str, audited: bool) -> Result<Observed
             state
         } else {
             page.goto(url).await.map_err(|e| e.to_string())?;
-            tokio::time::sleep(Duration::from_millis(1800)).await;
+            tokio::time::sleep(watch).await;
             let state = page
                 .evaluate(OBSERVE)
                 .await
@@ -146,6 +153,18 @@ async fn observe(browser: &Browser, url: &str, audited: bool) -> Result<Observed
     browser.dispose_context(context).await;
     let errors = errors.lock().unwrap().clone();
     Ok(Observed { state, errors })
+}
+
+/// How long the page is watched without the audit before it is read.
+fn watch(html: &str) -> Duration {
+    let ms = html
+        .find("<!-- transparency: watch-ms:")
+        .and_then(|at| {
+            let rest = &html[at + "<!-- transparency: watch-ms:".len()..];
+            rest[..rest.find("-->")?].trim().parse().ok()
+        })
+        .unwrap_or(1800);
+    Duration::from_millis(ms)
 }
 
 /// `Some(reason)` when the page opts out of the comparison.
@@ -192,7 +211,7 @@ async fn every_served_page_behaves_the_same_under_the_audit() {
     }
 
     let mut skipped = Vec::new();
-    let compared: Vec<String> = pages
+    let compared: Vec<(String, Duration)> = pages
         .iter()
         .filter_map(|(url, html)| match opt_out(html) {
             Some(reason) => {
@@ -203,7 +222,7 @@ async fn every_served_page_behaves_the_same_under_the_audit() {
                 skipped.push(url.clone());
                 None
             }
-            None => Some(url.clone()),
+            None => Some((url.clone(), watch(html))),
         })
         .collect();
     assert!(
@@ -216,11 +235,11 @@ async fn every_served_page_behaves_the_same_under_the_audit() {
         .await
         .expect("browser launches");
     let differences: Vec<String> = futures::stream::iter(compared.iter())
-        .map(|url| {
+        .map(|(url, watch)| {
             let browser = &browser;
             async move {
-                let native = observe(browser, url, false).await;
-                let audited = observe(browser, url, true).await;
+                let native = observe(browser, url, false, *watch).await;
+                let audited = observe(browser, url, true, *watch).await;
                 match (native, audited) {
                     (Ok(native), Ok(audited)) if native == audited => None,
                     (native, audited) => Some(format!(
