@@ -295,16 +295,19 @@ async fn hostile_requests_get_plain_refusals() {
 }
 
 #[test]
-fn sigterm_stops_it_cleanly() {
+fn sigint_and_sigterm_stop_it_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = start(&store(dir.path()));
-    // SAFETY: signalling our own child process.
-    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
-    let status = server.child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{status:?}");
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let db = store(dir.path());
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let mut server = start(&db);
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(server.child.id() as i32, signal) };
+        let status = server.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "signal {signal}: {status:?}");
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }
 
 #[test]
