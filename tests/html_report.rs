@@ -3,13 +3,7 @@
 
 mod common;
 
-use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
-use chromiumoxide::cdp::browser_protocol::network::EventRequestWillBeSent;
-use chromiumoxide::cdp::browser_protocol::page::EventJavascriptDialogOpening;
-use chromiumoxide::cdp::js_protocol::runtime::{
-    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
-};
-use futures::StreamExt;
+use common::page_watch::PageWatch;
 use insider_audit::browser::{locate, Browser};
 use insider_audit::report::{html::Html, Format, Report};
 use insider_audit::server::{Resource, StaticServer};
@@ -31,20 +25,7 @@ async fn html_report_renders_cleanly_and_escapes_page_values() {
     let browser = Browser::launch(&locate(None).unwrap(), &[]).await.unwrap();
     let context = browser.new_context().await.unwrap();
     let page = browser.new_tab(&context).await.unwrap();
-    let mut console = page
-        .event_listener::<EventConsoleApiCalled>()
-        .await
-        .unwrap();
-    let mut exceptions = page.event_listener::<EventExceptionThrown>().await.unwrap();
-    let mut log = page.event_listener::<EventEntryAdded>().await.unwrap();
-    let mut dialogs = page
-        .event_listener::<EventJavascriptDialogOpening>()
-        .await
-        .unwrap();
-    let mut requests = page
-        .event_listener::<EventRequestWillBeSent>()
-        .await
-        .unwrap();
+    let mut watch = PageWatch::on(&page).await;
     page.goto(server.url("/report.html")).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
@@ -74,30 +55,12 @@ async fn html_report_renders_cleanly_and_escapes_page_values() {
         .unwrap();
     assert_eq!(injected, 0, "a pushed value became an element");
 
-    let mut errors = Vec::new();
-    while let Some(Some(event)) = futures::FutureExt::now_or_never(console.next()) {
-        if event.r#type == ConsoleApiCalledType::Error {
-            errors.push(format!("{:?}", event.args));
-        }
-    }
-    while let Some(Some(event)) = futures::FutureExt::now_or_never(exceptions.next()) {
-        errors.push(event.exception_details.text.clone());
-    }
-    // CSP violations and failed loads arrive as log entries.
-    while let Some(Some(event)) = futures::FutureExt::now_or_never(log.next()) {
-        if event.entry.level == LogEntryLevel::Error {
-            errors.push(event.entry.text.clone());
-        }
-    }
-    assert_eq!(errors, Vec::<String>::new(), "console errors");
+    assert_eq!(watch.errors(), Vec::<String>::new(), "console errors");
     assert!(
-        futures::FutureExt::now_or_never(dialogs.next()).is_none(),
+        !watch.dialog_opened(),
         "a dialog opened: script from the page ran"
     );
-    let mut urls = Vec::new();
-    while let Some(Some(event)) = futures::FutureExt::now_or_never(requests.next()) {
-        urls.push(event.request.url.clone());
-    }
+    let urls = watch.requests();
     assert_eq!(
         urls.len(),
         1,

@@ -7,22 +7,11 @@
 // the test binary, never of the tool's runtime.
 #![allow(clippy::disallowed_methods)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::history_server::HistoryServer as Server;
+use std::process::Command;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A running `history serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A store holding two recorded nights of a one-page suite, one finding
 /// message carrying markup.
@@ -70,33 +59,6 @@ fn record_night(dir: &std::path::Path, db: &str, id: &str, day: u32, findings: u
     );
 }
 
-fn start(store: &str) -> Server {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("insider-audit"))
-        .args([
-            "history",
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--history",
-            store,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    Server { child, addr }
-}
-
 /// A response: status, headers (lower-case names), body.
 struct Reply {
     status: u16,
@@ -135,7 +97,7 @@ async fn get(server: &Server, target: &str) -> Reply {
 async fn views_answer_in_html_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let db = store(dir.path());
-    let server = start(&db);
+    let server = Server::start(&db);
     let home = get(&server, "/").await;
     assert_eq!(home.status, 200, "{}", home.body);
     assert!(home.headers.contains("content-type: text/html"));
@@ -196,7 +158,7 @@ async fn views_answer_in_html_and_json() {
 #[tokio::test]
 async fn hostile_requests_get_plain_refusals() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(&store(dir.path()));
+    let server = Server::start(&store(dir.path()));
     let addr = server.addr.clone();
 
     // DNS rebinding: a page on another name that resolves here.
@@ -299,7 +261,7 @@ fn sigint_and_sigterm_stop_it_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let db = store(dir.path());
     for signal in [libc::SIGTERM, libc::SIGINT] {
-        let mut server = start(&db);
+        let mut server = Server::start(&db);
         // SAFETY: signalling our own child process.
         unsafe { libc::kill(server.child.id() as i32, signal) };
         let status = server.child.wait().unwrap();

@@ -10,24 +10,19 @@
 // The server is a child process; waiting for it blocks the test binary only.
 #![allow(clippy::disallowed_methods)]
 
+mod common;
+
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
-use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
-use chromiumoxide::cdp::browser_protocol::network::EventRequestWillBeSent;
-use chromiumoxide::cdp::browser_protocol::page::{
-    CaptureScreenshotFormat, EventJavascriptDialogOpening,
-};
-use chromiumoxide::cdp::js_protocol::runtime::{
-    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
-};
+use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::Page;
-use futures::{FutureExt, StreamExt};
+use common::history_server::HistoryServer;
+use common::page_watch::PageWatch;
 use insider_audit::browser::{locate, Browser};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 const PLANTED_URL: &str = "http://127.0.0.1:41945/search?q=<script>window.pwned=1</script>";
 const PLANTED_MESSAGE: &str = "<script>window.pwned=2</script><img src=x onerror=window.pwned=4>";
@@ -112,39 +107,6 @@ fn store(dir: &Path) -> (String, Expected) {
     )
 }
 
-/// A running `history serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    origin: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(db: &str) -> Server {
-    let mut child = bin()
-        .args(["history", "serve", "--addr", "127.0.0.1:0", "--history", db])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let origin = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .trim_end_matches('/')
-        .to_string();
-    Server { child, origin }
-}
-
 async fn eval<T: serde::de::DeserializeOwned>(page: &Page, js: &str) -> T {
     page.evaluate(js)
         .await
@@ -181,20 +143,7 @@ async fn width(page: &Page, px: i64) {
 async fn open_clean(browser: &Browser, url: &str, allowed: &dyn Fn(&str) -> bool) -> Page {
     let context = browser.new_context().await.unwrap();
     let page = browser.new_tab(&context).await.unwrap();
-    let mut console = page
-        .event_listener::<EventConsoleApiCalled>()
-        .await
-        .unwrap();
-    let mut exceptions = page.event_listener::<EventExceptionThrown>().await.unwrap();
-    let mut log = page.event_listener::<EventEntryAdded>().await.unwrap();
-    let mut dialogs = page
-        .event_listener::<EventJavascriptDialogOpening>()
-        .await
-        .unwrap();
-    let mut requests = page
-        .event_listener::<EventRequestWillBeSent>()
-        .await
-        .unwrap();
+    let mut watch = PageWatch::on(&page).await;
     page.goto(url)
         .await
         .unwrap_or_else(|e| panic!("{url}: {e}"));
@@ -211,27 +160,14 @@ async fn open_clean(browser: &Browser, url: &str, allowed: &dyn Fn(&str) -> bool
     }
     let pwned: bool = eval(&page, "window.pwned !== undefined").await;
     assert!(!pwned, "{url}: a planted script ran");
-    let mut errors = Vec::new();
-    while let Some(Some(e)) = console.next().now_or_never() {
-        if e.r#type == ConsoleApiCalledType::Error {
-            errors.push(format!("{:?}", e.args));
-        }
-    }
-    while let Some(Some(e)) = exceptions.next().now_or_never() {
-        errors.push(e.exception_details.text.clone());
-    }
-    while let Some(Some(e)) = log.next().now_or_never() {
-        if e.entry.level == LogEntryLevel::Error {
-            errors.push(e.entry.text.clone());
-        }
-    }
-    assert_eq!(errors, Vec::<String>::new(), "{url}: console errors");
-    assert!(
-        dialogs.next().now_or_never().is_none(),
-        "{url}: a dialog opened"
+    assert_eq!(
+        watch.errors(),
+        Vec::<String>::new(),
+        "{url}: console errors"
     );
-    while let Some(Some(e)) = requests.next().now_or_never() {
-        assert!(allowed(&e.request.url), "{url} requested {}", e.request.url);
+    assert!(!watch.dialog_opened(), "{url}: a dialog opened");
+    for request in watch.requests() {
+        assert!(allowed(&request), "{url} requested {request}");
     }
     page
 }
@@ -305,10 +241,10 @@ async fn trend_file_and_served_views_read_cleanly() {
     keep_screenshot(&page, 375, "trend-narrow.png").await;
 
     // The live views, each reached by a link as a person would.
-    let server = serve(&db);
-    let origin = server.origin.clone();
+    let server = HistoryServer::start(&db);
+    let origin = server.origin();
     let same_origin = move |u: &str| u.starts_with(&format!("{origin}/"));
-    let home = open_clean(&browser, &format!("{}/", server.origin), &same_origin).await;
+    let home = open_clean(&browser, &format!("{}/", server.origin()), &same_origin).await;
     let suite_link: String = eval(
         &home,
         "document.querySelector('a[href^=\"/suites/\"]').href",
@@ -337,7 +273,7 @@ async fn trend_file_and_served_views_read_cleanly() {
         &format!("{planted_row}.querySelector('a[href*=\"/pages/\"]').href"),
     )
     .await;
-    let run_link = format!("{}/runs/night-15-planted", server.origin);
+    let run_link = format!("{}/runs/night-15-planted", server.origin());
     for link in [finding_link, page_link, run_link] {
         let view = open_clean(&browser, &link, &same_origin).await;
         let shown = text(&view).await;

@@ -2,7 +2,9 @@
 //! audit in real Chromium.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod history_server;
 pub mod hostile_site;
+pub mod page_watch;
 pub mod processes;
 
 use insider_audit::audit::{AuditOptions, PageResult};
