@@ -59,30 +59,26 @@ impl Params {
     /// A count parameter (`limit`, `runs`…): `default` when absent, at most
     /// `max` (a larger one is cut, not refused), at least 1.
     pub(crate) fn count(&self, name: &str, default: u32, max: u32) -> Result<u32, BadParam> {
-        match self.get(name) {
-            None | Some("") => Ok(default.min(max)),
-            Some(text) => match text.parse::<u64>() {
-                Ok(0) => Err(BadParam(format!("?{name}= must be at least 1"))),
-                Ok(n) => Ok(n.min(u64::from(max)) as u32),
-                // More digits than a u64 holds: as huge as any, cut too.
-                Err(_) if text.bytes().all(|b| b.is_ascii_digit()) => Ok(max),
-                Err(_) => Err(BadParam(format!(
-                    "?{name}= must be a whole number, not {:?}",
-                    truncate(text)
-                ))),
-            },
+        match self.whole(name, u64::from(max))? {
+            None => Ok(default.min(max)),
+            Some(0) => Err(BadParam(format!("?{name}= must be at least 1"))),
+            Some(n) => Ok(n as u32),
         }
     }
-}
 
-impl Params {
     /// A position parameter (`offset`): 0 when absent, at most 1,000,000.
     pub(crate) fn position(&self, name: &str) -> Result<usize, BadParam> {
+        Ok(self.whole(name, 1_000_000)?.unwrap_or(0) as usize)
+    }
+
+    /// The whole number `name` gives, cut to `max` (more digits than a u64
+    /// holds is as huge as any, cut too); `None` when absent or empty.
+    fn whole(&self, name: &str, max: u64) -> Result<Option<u64>, BadParam> {
         match self.get(name) {
-            None | Some("") => Ok(0),
+            None | Some("") => Ok(None),
             Some(text) => match text.parse::<u64>() {
-                Ok(n) => Ok(n.min(1_000_000) as usize),
-                Err(_) if text.bytes().all(|b| b.is_ascii_digit()) => Ok(1_000_000),
+                Ok(n) => Ok(Some(n.min(max))),
+                Err(_) if text.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(max)),
                 Err(_) => Err(BadParam(format!(
                     "?{name}= must be a whole number, not {:?}",
                     truncate(text)

@@ -19,9 +19,10 @@ use crate::history::render::{self, ServeLinks};
 use crate::history::views::{self, Window};
 use crate::history::Store;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use maud::Markup;
@@ -44,23 +45,69 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-type QueryMap = Query<HashMap<String, String>>;
-
-/// Answers one view: `read` gets the store and the parameters. A view the
-/// store's generation has already rendered is sent as it was; a store that
-/// fails is 503 and nothing is kept.
-async fn view<F, Fut>(
-    app: &App,
-    uri: &Uri,
-    headers: &HeaderMap,
+/// What every view is asked with: the server, the request's URI (the key of
+/// a kept view), its headers (the form wanted) and its query parameters.
+struct Asked {
+    app: Arc<App>,
+    uri: Uri,
+    headers: HeaderMap,
     params: Params,
-    read: F,
-) -> Response
+}
+
+impl FromRequestParts<Arc<App>> for Asked {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
+        let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Asked {
+            app: app.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+            params: Params(query),
+        })
+    }
+}
+
+impl Asked {
+    /// Answers the view `read` gives (from the store and the parameters). A
+    /// view the store's generation has already rendered is sent as it was; a
+    /// store that fails is 503 and nothing is kept.
+    async fn view<F, Fut>(self, read: F) -> Response
+    where
+        F: FnOnce(Store, Params) -> Fut,
+        Fut: Future<Output = Result<Answer, Failure>>,
+    {
+        let Asked {
+            app,
+            uri,
+            headers,
+            params,
+        } = self;
+        let wants = Wants::of(&headers, &params);
+        view(&app, &uri, wants, params, read).await
+    }
+
+    /// 404, in the form asked for: an unknown path, or one whose segments
+    /// are not text (they can name nothing).
+    fn not_found(&self) -> Response {
+        let wants = Wants::of(&self.headers, &self.params);
+        render(
+            wants,
+            Err(Failure::NotFound("no such page".into())),
+            document,
+        )
+        .response()
+    }
+}
+
+/// [`Asked::view`]'s work, once the form wanted is known.
+async fn view<F, Fut>(app: &App, uri: &Uri, wants: Wants, params: Params, read: F) -> Response
 where
     F: FnOnce(Store, Params) -> Fut,
     Fut: Future<Output = Result<Answer, Failure>>,
 {
-    let wants = Wants::of(headers, &params);
     let answered = tokio::time::timeout(VIEW_TIMEOUT, async {
         let Ok(_permit) = app.permits.acquire().await else {
             return render(
@@ -127,37 +174,23 @@ fn missing(what: &str) -> Failure {
     Failure::NotFound(format!("no {what} in this store"))
 }
 
-async fn home(
-    State(app): State<Arc<App>>,
-    uri: Uri,
-    Query(q): QueryMap,
-    headers: HeaderMap,
-) -> Response {
-    view(&app, &uri, &headers, Params(q), |store, _| async move {
-        let suites = views::suites(&store).await?;
-        Ok(answer("Suites".into(), &suites, |s| {
-            render::suites_page(s, &ServeLinks)
-        }))
-    })
-    .await
+async fn home(asked: Asked) -> Response {
+    asked
+        .view(|store, _| async move {
+            let suites = views::suites(&store).await?;
+            Ok(answer("Suites".into(), &suites, |s| {
+                render::suites_page(s, &ServeLinks)
+            }))
+        })
+        .await
 }
 
-async fn suite(
-    State(app): State<Arc<App>>,
-    name: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    Query(q): QueryMap,
-    headers: HeaderMap,
-) -> Response {
+async fn suite(asked: Asked, name: Result<Path<String>, PathRejection>) -> Response {
     let Ok(Path(name)) = name else {
-        return not_found(headers, Query(q)).await;
+        return asked.not_found();
     };
-    view(
-        &app,
-        &uri,
-        &headers,
-        Params(q),
-        |store, params| async move {
+    asked
+        .view(|store, params| async move {
             let base = Window::SERVE;
             let window = Window {
                 runs: params.count("runs", base.runs as u32, MAX_RUNS)? as usize,
@@ -173,27 +206,16 @@ async fn suite(
             Ok(answer(trend.suite.clone(), &trend, |t| {
                 render::suite_page(t, &ServeLinks)
             }))
-        },
-    )
-    .await
+        })
+        .await
 }
 
-async fn page(
-    State(app): State<Arc<App>>,
-    path: Result<Path<(String, String)>, PathRejection>,
-    uri: Uri,
-    Query(q): QueryMap,
-    headers: HeaderMap,
-) -> Response {
+async fn page(asked: Asked, path: Result<Path<(String, String)>, PathRejection>) -> Response {
     let Ok(Path((suite, id))) = path else {
-        return not_found(headers, Query(q)).await;
+        return asked.not_found();
     };
-    view(
-        &app,
-        &uri,
-        &headers,
-        Params(q),
-        |store, params| async move {
+    asked
+        .view(|store, params| async move {
             let window = Window {
                 runs: params.count("runs", Window::SERVE.runs as u32, MAX_RUNS)? as usize,
                 ..Window::SERVE
@@ -204,27 +226,16 @@ async fn page(
             Ok(answer(format!("Page {id}"), &page, |p| {
                 render::page_page(p, &ServeLinks)
             }))
-        },
-    )
-    .await
+        })
+        .await
 }
 
-async fn run(
-    State(app): State<Arc<App>>,
-    id: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    Query(q): QueryMap,
-    headers: HeaderMap,
-) -> Response {
+async fn run(asked: Asked, id: Result<Path<String>, PathRejection>) -> Response {
     let Ok(Path(id)) = id else {
-        return not_found(headers, Query(q)).await;
+        return asked.not_found();
     };
-    view(
-        &app,
-        &uri,
-        &headers,
-        Params(q),
-        |store, params| async move {
+    asked
+        .view(|store, params| async move {
             let (offset, limit) = (
                 params.position("offset")?,
                 params.count("limit", 200, MAX_LIMIT)? as usize,
@@ -236,41 +247,26 @@ async fn run(
             Ok(answer(format!("Run {id}"), &run, |r| {
                 render::run_page(r, &ServeLinks)
             }))
-        },
-    )
-    .await
+        })
+        .await
 }
 
-async fn finding(
-    State(app): State<Arc<App>>,
-    id: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    Query(q): QueryMap,
-    headers: HeaderMap,
-) -> Response {
+async fn finding(asked: Asked, id: Result<Path<String>, PathRejection>) -> Response {
     let Ok(Path(id)) = id else {
-        return not_found(headers, Query(q)).await;
+        return asked.not_found();
     };
-    view(&app, &uri, &headers, Params(q), |store, _| async move {
-        let finding = views::finding_view(&store, &id)
-            .await?
-            .ok_or_else(|| missing("such finding"))?;
-        Ok(answer(format!("Finding {id}"), &finding, |f| {
-            render::finding_page(f, &ServeLinks)
-        }))
-    })
-    .await
+    asked
+        .view(|store, _| async move {
+            let finding = views::finding_view(&store, &id)
+                .await?
+                .ok_or_else(|| missing("such finding"))?;
+            Ok(answer(format!("Finding {id}"), &finding, |f| {
+                render::finding_page(f, &ServeLinks)
+            }))
+        })
+        .await
 }
 
-/// 404, in the form asked for: an unknown path, or one whose segments are
-/// not text (they can name nothing).
-async fn not_found(headers: HeaderMap, Query(q): QueryMap) -> Response {
-    let params = Params(q);
-    let wants = Wants::of(&headers, &params);
-    render(
-        wants,
-        Err(Failure::NotFound("no such page".into())),
-        document,
-    )
-    .response()
+async fn not_found(asked: Asked) -> Response {
+    asked.not_found()
 }
